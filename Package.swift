@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// RecordOnce: the data-exchange hub between district department systems and community platforms.
+// No Swift package dependencies: Foundation plus Debian C libraries through system-library targets.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "RecordOnce",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "recordonce", targets: ["recordonce"]),
+    ],
+    targets: [
+        // C libraries: module map + shim header each, nothing else.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSystem"),
+
+        // Logging and Prometheus metrics shared by every module.
+        .target(name: "Telemetry", swiftSettings: strict),
+        // PostgreSQL: libpq wrapper, pool, migrations, embedded cluster.
+        .target(name: "Store", dependencies: ["CLibPQ", "CSystem", "Telemetry"], swiftSettings: strict),
+        // HTTP server on libmicrohttpd: router, JSON helpers, streaming, errors.
+        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "Telemetry"], swiftSettings: strict),
+        // JSON5 / JSON values with source positions (configuration files, mapping files, fast record parsing).
+        .target(name: "JSON5", swiftSettings: strict),
+        // The canonical catalog: resources, fields, code tables, identifier rules (pure).
+        .target(name: "Catalog", dependencies: ["JSON5"], swiftSettings: strict),
+        // Source records and their wire formats: JSON, NDJSON, CSV (UTF-8/GB18030), XML.
+        .target(name: "SourceFormats", dependencies: ["JSON5", "CLibXML2"], swiftSettings: strict),
+        // Declarative mappings: spec -> compiled plan -> canonical records + issues; validation; tests.
+        .target(name: "Mapping", dependencies: ["Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
+        // Wiring: API, auth, lifecycle.
+        .target(name: "Hub", dependencies: ["Store", "HTTP", "Telemetry", "CCrypto", "Catalog", "Mapping"], swiftSettings: strict),
+        // Small command-line framework (subcommands, options, generated --help).
+        .target(name: "CLIKit", swiftSettings: strict),
+        .executableTarget(name: "recordonce", dependencies: ["Hub", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
+        // Benchmarks (run in release: `swift run -c release recordonce-bench --help`); figures go to docs/benchmarks.md.
+        .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry"], swiftSettings: strict),
+
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
+        .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"], swiftSettings: strict),
+        .testTarget(name: "JSON5Tests", dependencies: ["JSON5"], swiftSettings: strict),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON5"], swiftSettings: strict),
+        .testTarget(name: "SourceFormatsTests", dependencies: ["SourceFormats"], swiftSettings: strict),
+        .testTarget(name: "MappingTests", dependencies: ["Mapping", "Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Telemetry"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["Store", "Hub", "HTTP", "Telemetry"], swiftSettings: strict),
+    ]
+)

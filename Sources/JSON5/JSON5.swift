@@ -1,0 +1,1 @@
+// The JSON5 module: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// The Mapping module: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// The SourceFormats module: see docs/architecture.md.

@@ -1,0 +1,1 @@
+print("recordonce-bench: no benchmarks yet")

@@ -1,0 +1,4 @@
+import CLIKit
+import Foundation
+
+exit(CommandLineRunner.run(RecordOnceCommand.root))
