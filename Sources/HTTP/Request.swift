@@ -1,0 +1,80 @@
+import Foundation
+
+/// An HTTP request as a handler sees it: fully received, with its path matched to a route.
+public struct Request: Sendable {
+    public var method: HTTPMethod
+    /// The percent-decoded path, without the query string.
+    public var path: String
+    /// The decoded query arguments; for a repeated name, the last value wins.
+    public var query: [String: String]
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    /// Values of the `{name}` segments of the matched route, decoded.
+    public var pathParameters: [String: String]
+    /// The matched route pattern (e.g. `/v1/resources/{resource}/{id}`), or `unmatched`.
+    public var route: String
+
+    public init(method: HTTPMethod, path: String, query: [String: String] = [:],
+                headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
+                pathParameters: [String: String] = [:], route: String = Route.unmatched) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.pathParameters = pathParameters
+        self.route = route
+    }
+
+    /// The first value of a header, looked up without regard to case: `header("authorization")`.
+    public func header(_ name: String) -> String? { headers[name] }
+
+    /// The value of a `{name}` path segment; throws 404 if the route has no such parameter,
+    /// which is a programming error in the route table rather than a client error.
+    public func pathParameter(_ name: String) throws -> String {
+        guard let value = pathParameters[name] else {
+            throw HTTPError.notFound("route \(route) has no path parameter \(name)")
+        }
+        return value
+    }
+
+    /// Decodes the body as JSON; a body that does not decode is a 400 whose message says where
+    /// (field path, line and column) and why, never the offending value.
+    public func decodeJSON<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        guard !body.isEmpty else {
+            throw HTTPError.badRequest("request body is empty; expected JSON", code: "invalid_json")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(body))
+        } catch let error as DecodingError {
+            throw HTTPError.badRequest(Self.describe(error), code: "invalid_json")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            guard !codingPath.isEmpty else { return "$" }
+            return "$" + codingPath.map { key in
+                key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)"
+            }.joined()
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            return "request body field \(path(context.codingPath)) has the wrong type: expected \(type)"
+        case .valueNotFound(let type, let context):
+            return "request body field \(path(context.codingPath)) is null: expected \(type)"
+        case .keyNotFound(let key, let context):
+            return "request body is missing field \(path(context.codingPath + [key]))"
+        case .dataCorrupted(let context) where !context.codingPath.isEmpty:
+            // A value-level failure (e.g. an unknown enum case): its description may quote the value.
+            return "request body field \(path(context.codingPath)) has an invalid value"
+        case .dataCorrupted(let context):
+            // A syntax error: the underlying error carries line and column but no values.
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            let reason = underlying ?? context.debugDescription
+            return "request body is not valid JSON at \(path(context.codingPath)): \(reason)"
+        @unknown default:
+            return "request body is not valid JSON"
+        }
+    }
+}
