@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSystem"),
 
+        // Hashes, HMAC, random tokens and constant-time comparison over libcrypto.
+        .target(name: "Secrets", dependencies: ["CCrypto"], swiftSettings: strict),
         // Logging and Prometheus metrics shared by every module.
         .target(name: "Telemetry", swiftSettings: strict),
         // PostgreSQL: libpq wrapper, pool, migrations, embedded cluster.
@@ -37,13 +39,14 @@ let package = Package(
         // Declarative mappings: spec -> compiled plan -> canonical records + issues; validation; tests.
         .target(name: "Mapping", dependencies: ["Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
         // Wiring: API, auth, lifecycle.
-        .target(name: "Hub", dependencies: ["Store", "HTTP", "Telemetry", "CCrypto", "Catalog", "Mapping"], swiftSettings: strict),
+        .target(name: "Hub", dependencies: ["Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"], swiftSettings: strict),
         // Small command-line framework (subcommands, options, generated --help).
         .target(name: "CLIKit", swiftSettings: strict),
         .executableTarget(name: "recordonce", dependencies: ["Hub", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
         // Benchmarks (run in release: `swift run -c release recordonce-bench --help`); figures go to docs/benchmarks.md.
         .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry"], swiftSettings: strict),
 
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"], swiftSettings: strict),
         .testTarget(name: "JSON5Tests", dependencies: ["JSON5"], swiftSettings: strict),

@@ -1,0 +1,82 @@
+import Foundation
+import HTTP
+import Store
+import Telemetry
+
+/// One hub process: its database (embedded or given), migrations, credentials and HTTP API.
+///
+/// `start()` brings everything up in order and `stop()` takes it down in reverse; the CLI calls
+/// `stop()` on SIGINT and SIGTERM so the embedded PostgreSQL never outlives the hub.
+public final class Hub: @unchecked Sendable {
+    public let configuration: HubConfiguration
+    public let logger: Logger
+    public let metrics = MetricsRegistry()
+    public private(set) var pool: ConnectionPool!
+    public private(set) var embeddedDatabase: EmbeddedPostgres?
+    private var server: HTTPServer?
+    let migrator = Migrator(migrations: Schema.migrations)
+
+    public init(configuration: HubConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The port the API listens on (the real one when the configuration said 0).
+    public var port: Int { server?.boundPort ?? configuration.port }
+
+    /// The database URL in use (the embedded cluster's when none was configured).
+    public var databaseURL: String { pool.url }
+
+    public func start() throws {
+        let url = try startDatabase()
+        pool = ConnectionPool(url: url, maxConnections: configuration.databasePoolSize)
+        pool.register(in: metrics)
+        do {
+            let applied = try pool.withConnection { try migrator.migrate($0) }
+            if !applied.isEmpty { logger.info("applied migrations", ["ids": applied.joined(separator: ",")]) }
+        } catch {
+            stop()
+            throw HubError("the database at \(Self.redacted(url)) is not usable: \(error)")
+        }
+        try AdminCredentials.ensure(pool: pool, dataDirectory: configuration.dataDirectory,
+                                    configured: configuration.adminToken, logger: logger)
+        let router = Router(defaultBodyLimit: configuration.maxRequestBody)
+        SystemRoutes(pool: pool, migrator: migrator, metrics: metrics).register(on: router)
+        let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
+                                threads: configuration.httpThreads, logger: logger.child(label: "http"), metrics: metrics)
+        do {
+            try server.start()
+        } catch {
+            stop()
+            throw error
+        }
+        self.server = server
+        logger.info("hub listening", ["host": configuration.host, "port": String(server.boundPort)])
+    }
+
+    /// Stops the HTTP server, closes the pool, and stops the embedded cluster. Safe to call twice.
+    public func stop() {
+        server?.stop()
+        server = nil
+        pool?.close()
+        embeddedDatabase?.stop()
+        embeddedDatabase = nil
+    }
+
+    private func startDatabase() throws -> String {
+        if let url = configuration.databaseURL, !url.isEmpty { return url }
+        let embedded = try EmbeddedPostgres(options: EmbeddedPostgresOptions(
+            dataDirectory: configuration.dataDirectory, durable: configuration.durableEmbeddedDatabase),
+            logger: logger.child(label: "postgres"))
+        try embedded.start()
+        embeddedDatabase = embedded
+        return embedded.url
+    }
+
+    /// A URL without its password, for logs and errors.
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+}
