@@ -40,5 +40,82 @@ public enum Schema {
             );
             INSERT INTO change_log_head VALUES (true, 0);
             """),
+        Migration(id: "0003_record_store", sql: """
+            -- Landing: one row per source record an adapter delivered, so that re-delivering an
+            -- identical record (same adapter, source key and content hash) is a no-op.
+            CREATE TABLE landing (
+                adapter       text NOT NULL,
+                source_key    text NOT NULL,
+                content_hash  bytea NOT NULL,
+                status        text NOT NULL CHECK (status IN ('accepted', 'rejected', 'skipped')),
+                first_seen    timestamptz NOT NULL DEFAULT now(),
+                last_changed  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (adapter, source_key)
+            );
+
+            -- Golden records: one per resource and identity key. record holds the values,
+            -- provenance says per field which adapter, source record and mapping gave it.
+            CREATE TABLE entities (
+                id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                resource      text NOT NULL,
+                identity_key  text NOT NULL,
+                version       integer NOT NULL,
+                record        jsonb NOT NULL,
+                provenance    jsonb NOT NULL,
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                updated_at    timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (resource, identity_key)
+            );
+
+            -- Every version of every golden record, for history reads.
+            CREATE TABLE entity_versions (
+                entity_id       uuid NOT NULL REFERENCES entities (id),
+                version         integer NOT NULL,
+                record          jsonb NOT NULL,
+                provenance      jsonb NOT NULL,
+                changed_fields  text[] NOT NULL,
+                created_at      timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (entity_id, version)
+            );
+
+            -- A lower-ranked source that disagreed with a golden value. One open conflict per
+            -- entity, field and challenging adapter; a later disagreement updates it.
+            CREATE TABLE conflicts (
+                id                  bigserial PRIMARY KEY,
+                entity_id           uuid NOT NULL REFERENCES entities (id),
+                resource            text NOT NULL,
+                field               text NOT NULL,
+                golden              jsonb NOT NULL,
+                challenger          jsonb NOT NULL,
+                challenger_adapter  text NOT NULL,
+                status              text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+                created_at          timestamptz NOT NULL DEFAULT now(),
+                updated_at          timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE UNIQUE INDEX conflicts_one_open ON conflicts (entity_id, field, challenger_adapter) WHERE status = 'open';
+            CREATE INDEX conflicts_status ON conflicts (status, id);
+
+            -- Dead letters: source records that failed mapping or validation, with every reason
+            -- and the record itself so that it can be retried after a mapping fix.
+            CREATE TABLE rejects (
+                id            bigserial PRIMARY KEY,
+                adapter       text NOT NULL,
+                source_key    text,
+                position      text NOT NULL,
+                issues        jsonb NOT NULL,
+                record        jsonb,
+                status        text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'retried')),
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                retried_at    timestamptz
+            );
+            CREATE INDEX rejects_adapter ON rejects (adapter, status, id);
+
+            -- Where each adapter has read up to, written in the transaction of the data it covers.
+            CREATE TABLE adapter_checkpoints (
+                adapter     text PRIMARY KEY,
+                checkpoint  text NOT NULL,
+                updated_at  timestamptz NOT NULL DEFAULT now()
+            );
+            """),
     ]
 }
