@@ -38,16 +38,19 @@ let package = Package(
         .target(name: "SourceFormats", dependencies: ["JSON5", "CLibXML2"], swiftSettings: strict),
         // Declarative mappings: spec -> compiled plan -> canonical records + issues; validation; tests.
         .target(name: "Mapping", dependencies: ["Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
+        // Adapters: declarations (adapters/*.json5), push receiving; pull kinds and scheduling.
+        .target(name: "Adapters", dependencies: ["JSON5", "Secrets"], swiftSettings: strict),
         // Record once: identity resolution, survivorship, provenance, history, rejects, ingest.
-        .target(name: "RecordStore", dependencies: ["Store", "Catalog", "Mapping", "SourceFormats", "JSON5", "Secrets", "Telemetry"], swiftSettings: strict),
+        .target(name: "RecordStore", dependencies: ["Adapters", "Store", "Catalog", "Mapping", "SourceFormats", "JSON5", "Secrets", "Telemetry"], swiftSettings: strict),
         // Wiring: API, auth, lifecycle.
-        .target(name: "Hub", dependencies: ["Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"], swiftSettings: strict),
+        .target(name: "Hub", dependencies: ["RecordStore", "Adapters", "Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"], swiftSettings: strict),
         // Small command-line framework (subcommands, options, generated --help).
         .target(name: "CLIKit", swiftSettings: strict),
         .executableTarget(name: "recordonce", dependencies: ["Hub", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
         // Benchmarks (run in release: `swift run -c release recordonce-bench --help`); figures go to docs/benchmarks.md.
         .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry"], swiftSettings: strict),
 
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "JSON5"], swiftSettings: strict),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore"], swiftSettings: strict),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
