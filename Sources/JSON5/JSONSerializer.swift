@@ -1,0 +1,76 @@
+extension JSONValue {
+    /// Compact JSON text: no whitespace, members in their order (or sorted by UTF-8 bytes of the key
+    /// when `sortedKeys`), only `"`, `\` and control characters escaped, other text as UTF-8.
+    ///
+    /// Numbers are written as their text; `Infinity`, `-Infinity` and `NaN` have no JSON form and
+    /// are written as `null`.
+    public func jsonText(sortedKeys: Bool = false) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        JSONWriter.write(self, sortedKeys: sortedKeys, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the compact JSON text of this value to a byte buffer (no intermediate String).
+    public func writeJSON(to out: inout [UInt8], sortedKeys: Bool = false) {
+        JSONWriter.write(self, sortedKeys: sortedKeys, to: &out)
+    }
+}
+
+enum JSONWriter {
+    static func write(_ value: JSONValue, sortedKeys: Bool, to out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let text):
+            if text == "Infinity" || text == "-Infinity" || text == "NaN" {
+                out.append(contentsOf: "null".utf8)
+            } else {
+                out.append(contentsOf: text.utf8)
+            }
+        case .string(let s): writeString(s, to: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                write(item, sortedKeys: sortedKeys, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let object):
+            out.append(UInt8(ascii: "{"))
+            let members = sortedKeys
+                ? object.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                : object.members
+            for (i, member) in members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                write(member.value, sortedKeys: sortedKeys, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
+            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "f"))
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigits[Int(b >> 4)])
+                out.append(hexDigits[Int(b & 0xF)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
