@@ -1,0 +1,221 @@
+import Foundation
+import SourceFormats
+
+/// One transform step, compiled (regexes built, crosswalks turned into dictionaries).
+enum CompiledStep: @unchecked Sendable {
+    case trim, foldWidth, upper, lower, removeSpaces
+    case regex(NSRegularExpression, group: Int)
+    case split(separator: String, index: Int)
+    case join
+    case replace(from: String, to: String)
+    case pad(length: Int, with: Character)
+    case prefix(String)
+    case suffix(String)
+    case date([DatePattern])
+    case crosswalk([String: String], name: String)
+    case identifier(rule: String)
+    case boolean(trueWords: Set<String>, falseWords: Set<String>)
+}
+
+/// How the final text becomes a typed canonical value.
+enum CompiledType {
+    case string
+    case code(Set<String>, table: String)
+    case date
+    case datetime
+    case integer
+    case decimal
+    case boolean
+}
+
+/// One canonical field of an output, compiled.
+struct CompiledField: @unchecked Sendable {
+    let name: String
+    /// `Resource.field`, for issues.
+    let label: String
+    let sources: [SourcePath]
+    let sourceLabel: String?
+    let separator: String
+    let constant: String?
+    let defaultValue: String?
+    let steps: [CompiledStep]
+    let joinSeparator: String?
+    let skipWhen: CompiledCondition?
+    let type: CompiledType
+    /// The catalog's identifier rule for this field, applied after the transforms.
+    let identifierRule: String?
+    let isIdentity: Bool
+    let required: Bool
+    let rejectOnInvalid: Bool
+    let currentYear: Int
+
+    enum Evaluation {
+        case missing
+        case value(CanonicalValue)
+        case warning(CanonicalValue, rule: String, message: String, raw: String)
+        case invalid(rule: String, message: String, raw: String)
+    }
+
+    func issue(_ record: SourceRecord, _ rule: String, _ message: String, _ severity: MappingIssue.Severity, _ raw: String?) -> MappingIssue {
+        MappingIssue(locator: record.locator, field: label, sourcePath: sourceLabel, rule: rule, message: message, severity: severity, value: raw)
+    }
+
+    /// Reads, transforms and normalizes the field's value.
+    func evaluate(_ object: SourceObject, root: SourceObject, rules: any MappingRules) -> Evaluation {
+        if let skipWhen, skipWhen.holds(in: object, root: root) { return .missing }
+        var text: String
+        if let constant {
+            text = constant
+        } else {
+            guard let gathered = gather(object, root: root) else { return fallback(rules) }
+            text = gathered
+        }
+        let raw = text
+        var warning: (String, String)?
+        for step in steps {
+            switch apply(step, to: text, rules: rules) {
+            case .text(let t): text = t
+            case .missing: return fallback(rules)
+            case .invalid(let rule, let message): return .invalid(rule: rule, message: message, raw: raw)
+            case .warning(let t, let rule, let message): text = t; warning = (rule, message)
+            }
+        }
+        if text.isEmpty { return fallback(rules) }
+        let outcome = normalize(text, rules: rules, appliedRule: steps.contains { if case .identifier = $0 { true } else { false } })
+        switch outcome {
+        case .value(let v):
+            if let warning { return .warning(v, rule: warning.0, message: warning.1, raw: raw) }
+            return .value(v)
+        case .warning(let v, let rule, let message): return .warning(v, rule: rule, message: message, raw: raw)
+        case .invalid(let rule, let message): return .invalid(rule: rule, message: message, raw: raw)
+        }
+    }
+
+    private func fallback(_ rules: any MappingRules) -> Evaluation {
+        guard let defaultValue else { return .missing }
+        switch normalize(defaultValue, rules: rules, appliedRule: false) {
+        case .value(let v): return .value(v)
+        case .warning(let v, let rule, let message): return .warning(v, rule: rule, message: message, raw: defaultValue)
+        case .invalid(let rule, let message): return .invalid(rule: rule, message: message, raw: defaultValue)
+        }
+    }
+
+    /// The source text: one path, or several concatenated with the separator (missing parts skipped).
+    @inline(__always)
+    private func gather(_ object: SourceObject, root: SourceObject) -> String? {
+        if sources.count == 1 { return scalar(sources[0].resolve(in: object, root: root)) }
+        var parts: [String] = []
+        for path in sources {
+            if let t = scalar(path.resolve(in: object, root: root)), !t.isEmpty { parts.append(t) }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: separator)
+    }
+
+    @inline(__always)
+    private func scalar(_ value: SourceValue?) -> String? {
+        guard let value else { return nil }
+        switch value {
+        case .string(let s): return s
+        case .number(let n): return n
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return nil
+        case .array(let items):
+            let texts = items.compactMap(\.scalarText)
+            if texts.isEmpty { return nil }
+            return texts.joined(separator: joinSeparator ?? ",")
+        case .object(let o):
+            // An XML element with attributes keeps its text under `#text`.
+            return o["#text"]?.scalarText
+        }
+    }
+
+    enum StepResult {
+        case text(String)
+        case missing
+        case warning(String, rule: String, message: String)
+        case invalid(rule: String, message: String)
+    }
+
+    private func apply(_ step: CompiledStep, to text: String, rules: any MappingRules) -> StepResult {
+        switch step {
+        case .trim: return .text(TextOps.trim(text))
+        case .foldWidth: return .text(TextOps.isASCII(text) ? text : rules.foldWidth(text))
+        case .upper: return .text(TextOps.upper(text))
+        case .lower: return .text(TextOps.lower(text))
+        case .removeSpaces: return .text(TextOps.removeSpaces(text))
+        case .regex(let regex, let group):
+            let range = NSRange(text.startIndex..., in: text)
+            guard let match = regex.firstMatch(in: text, range: range), group < match.numberOfRanges,
+                  let r = Range(match.range(at: group), in: text) else { return .missing }
+            return .text(String(text[r]))
+        case .split(let separator, let index):
+            guard let part = TextOps.split(text, separator: separator, index: index) else { return .missing }
+            return .text(part)
+        case .join: return .text(text)
+        case .replace(let from, let to): return .text(text.replacingOccurrences(of: from, with: to))
+        case .pad(let length, let c): return .text(TextOps.pad(text, length: length, with: c))
+        case .prefix(let p): return .text(p + text)
+        case .suffix(let s): return .text(text + s)
+        case .date(let patterns):
+            for p in patterns { if let d = p.parse(text, currentYear: currentYear) { return .text(d) } }
+            return .text(text)
+        case .crosswalk(let table, let name):
+            if let code = table[text] { return .text(code) }
+            let trimmed = TextOps.trim(text)
+            if let code = table[trimmed] { return .text(code) }
+            if trimmed.isEmpty { return .missing }
+            return .invalid(rule: "crosswalk.unknown", message: "value is not in crosswalk '\(name)'")
+        case .identifier(let rule):
+            switch rules.normalizeIdentifier(rule: rule, text) {
+            case .valid(let v): return .text(v)
+            case .warning(let v, let r, let m): return .warning(v, rule: r, message: m)
+            case .invalid(let r, let m): return .invalid(rule: r, message: m)
+            }
+        case .boolean(let t, let f):
+            if t.contains(text) { return .text("true") }
+            if f.contains(text) { return .text("false") }
+            return .invalid(rule: "boolean.invalid", message: "value is not one of the configured true/false words")
+        }
+    }
+
+    private func normalize(_ text: String, rules: any MappingRules, appliedRule: Bool) -> ValueNormalizer.Outcome {
+        var text = text
+        var warning: (String, String)?
+        if let identifierRule, !appliedRule {
+            switch rules.normalizeIdentifier(rule: identifierRule, text) {
+            case .valid(let v): text = v
+            case .warning(let v, let r, let m): text = v; warning = (r, m)
+            case .invalid(let r, let m): return .invalid(rule: r, message: m)
+            }
+        }
+        let value: CanonicalValue
+        switch type {
+        case .string: value = .string(text)
+        case .code(let codes, let table):
+            guard codes.contains(text) else { return .invalid(rule: "code.unknown", message: "value is not a code of table '\(table)'") }
+            value = .code(text)
+        case .date:
+            if DateMath.isCanonical(text) { value = .date(text) } else {
+                switch rules.normalizeDate(text) {
+                case .valid(let d): value = .date(d)
+                case .warning(let d, let r, let m): value = .date(d); warning = (r, m)
+                case .invalid(let r, let m): return .invalid(rule: r, message: m)
+                }
+            }
+        case .datetime:
+            guard let d = ValueNormalizer.datetime(text, rules: rules) else { return .invalid(rule: "datetime.invalid", message: "value is not a date-time") }
+            value = .datetime(d)
+        case .integer:
+            guard let n = ValueNormalizer.integer(text) else { return .invalid(rule: "integer.invalid", message: "value is not a whole number") }
+            value = .integer(n)
+        case .decimal:
+            guard let n = ValueNormalizer.decimal(text) else { return .invalid(rule: "decimal.invalid", message: "value is not a decimal number") }
+            value = .decimal(n)
+        case .boolean:
+            guard let b = ValueNormalizer.boolean(text) else { return .invalid(rule: "boolean.invalid", message: "value is not a yes/no value") }
+            value = .boolean(b)
+        }
+        if let warning { return .warning(value, rule: warning.0, message: warning.1) }
+        return .value(value)
+    }
+}

@@ -1,0 +1,95 @@
+/// What the mapping engine needs to know about the canonical catalog: resources, their fields and
+/// identity keys, code tables, and the identifier/date rules. Built from the `Catalog` module
+/// (`MappingSchema(catalog:)`), or by hand in tests.
+public struct MappingSchema: Sendable {
+    public var resources: [String: TargetResource]
+    /// Code table name -> valid national codes.
+    public var codeTables: [String: Set<String>]
+    /// Identifier normalization, date parsing and width folding.
+    public var rules: any MappingRules
+
+    public init(resources: [TargetResource], codeTables: [String: Set<String>], rules: any MappingRules) {
+        self.resources = Dictionary(resources.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.codeTables = codeTables
+        self.rules = rules
+    }
+}
+
+/// A canonical resource as the mapping engine sees it.
+public struct TargetResource: Sendable {
+    public var name: String
+    /// Field names that together form the identity key (in order).
+    public var identityKey: [String]
+    /// Fields in catalog order: canonical records list their fields in this order.
+    public var fields: [TargetField]
+
+    public init(name: String, identityKey: [String], fields: [TargetField]) {
+        self.name = name
+        self.identityKey = identityKey
+        self.fields = fields
+    }
+
+    public func field(_ name: String) -> TargetField? { fields.first { $0.name == name } }
+}
+
+/// A canonical field: its type, whether it is required, and the identifier rule that normalizes it.
+public struct TargetField: Sendable {
+    public var name: String
+    public var type: TargetType
+    public var required: Bool
+    /// Identifier rule applied to every value (e.g. `citizen_id`, `uscc`, `mobile`, `landline`).
+    public var identifierRule: String?
+
+    public init(name: String, type: TargetType, required: Bool = false, identifierRule: String? = nil) {
+        self.name = name
+        self.type = type
+        self.required = required
+        self.identifierRule = identifierRule
+    }
+}
+
+/// Canonical field types.
+public enum TargetType: Sendable, Equatable, CustomStringConvertible {
+    case string
+    case code(table: String)
+    case date
+    case datetime
+    case integer
+    case decimal
+    case boolean
+    case reference(resource: String)
+
+    public var description: String {
+        switch self {
+        case .string: "string"
+        case .code(let t): "code(\(t))"
+        case .date: "date"
+        case .datetime: "datetime"
+        case .integer: "integer"
+        case .decimal: "decimal"
+        case .boolean: "boolean"
+        case .reference(let r): "reference(\(r))"
+        }
+    }
+}
+
+/// The result of a normalization rule. Messages never contain the value.
+public enum RuleOutcome: Sendable, Equatable {
+    case valid(String)
+    /// Kept, with a warning (e.g. a unified social credit code whose check character fails).
+    case warning(String, rule: String, message: String)
+    /// Rejected: `rule` is a stable code such as `citizen_id.check_digit`.
+    case invalid(rule: String, message: String)
+}
+
+/// Identifier, date and text rules from the catalog.
+public protocol MappingRules: Sendable {
+    /// Names of the identifier rules this catalog knows (validated in mappings).
+    var identifierRuleNames: [String] { get }
+    /// Normalizes an identifier by rule name.
+    func normalizeIdentifier(rule: String, _ text: String) -> RuleOutcome
+    /// Parses a date in any of the department formats (incl. Excel serials) to `YYYY-MM-DD`.
+    func normalizeDate(_ text: String) -> RuleOutcome
+    /// NFKC width folding (full-width digits and letters, U+3000 space).
+    func foldWidth(_ text: String) -> String
+}

@@ -1,0 +1,147 @@
+/// Reads a JSON document: an array of records, a single record object, or (with `recordsPath`)
+/// the array found at a path inside an envelope such as a paged API answer (`data.items`).
+///
+/// A top-level array is walked element by element, so the records before a syntax error are
+/// still delivered, followed by the error with its line and column.
+public final class JSONRecordReader: SourceRecordReader {
+    private let bytes: [UInt8]
+    private let file: String
+    private let recordsPath: [String]
+    private let keyField: String?
+    private var state: State = .start
+    private var offset = 0
+    private var line = 1
+    private var lineCountedTo = 0
+    private var index = 0
+    private var pending: [SourceReadItem] = []
+
+    private enum State { case start, inArray, done }
+
+    /// - Parameters:
+    ///   - recordsPath: dotted member path to the records array inside an object (empty: the document).
+    ///   - keyField: top-level member whose scalar value is the record's source key.
+    public init(source: ByteSource, recordsPath: String? = nil, keyField: String? = nil) {
+        bytes = source.readToEnd()
+        file = source.name
+        self.recordsPath = recordsPath.map { $0.split(separator: ".").map(String.init) } ?? []
+        self.keyField = keyField
+        if let failure = source.failure {
+            pending.append(.error(SourceFormatError(.io, at: SourceLocator(file: file), "read failed: \(failure)")))
+        }
+    }
+
+    public func next() -> SourceReadItem? {
+        if !pending.isEmpty { return pending.removeFirst() }
+        switch state {
+        case .done: return nil
+        case .start: return start()
+        case .inArray: return nextElement()
+        }
+    }
+
+    private func start() -> SourceReadItem? {
+        return bytes.withUnsafeBufferPointer { buffer -> SourceReadItem? in
+            var parser = JSONRecordParser(buffer)
+            if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { parser.pos = 3 }
+            parser.skipWhitespace()
+            guard parser.pos < buffer.count else {
+                state = .done
+                return nil
+            }
+            if recordsPath.isEmpty, buffer[parser.pos] == UInt8(ascii: "[") {
+                parser.pos += 1
+                offset = parser.pos
+                state = .inArray
+                return nextElement()
+            }
+            state = .done
+            do throws(JSONRecordParser.SyntaxError) {
+                let value = try JSONRecordParser.parseSingle(UnsafeBufferPointer(rebasing: buffer[parser.pos...]))
+                return items(from: value)
+            } catch {
+                return syntaxItem(JSONRecordParser.SyntaxError(offset: error.offset + parser.pos, message: error.message), buffer)
+            }
+        }
+    }
+
+    /// The records of a whole parsed document: follow `recordsPath`, then an array or one object.
+    private func items(from document: SourceValue) -> SourceReadItem? {
+        var value = document
+        for (depth, name) in recordsPath.enumerated() {
+            guard case .object(let object) = value, let inner = object[name] else {
+                let path = recordsPath[...depth].joined(separator: ".")
+                return .error(SourceFormatError(.notAnObject, at: SourceLocator(file: file), "records path '\(path)' not found in the document"))
+            }
+            value = inner
+        }
+        switch value {
+        case .array(let elements):
+            for (i, element) in elements.enumerated() {
+                pending.append(item(for: element, locator: SourceLocator(file: file, index: i)))
+            }
+            return pending.isEmpty ? nil : pending.removeFirst()
+        case .object:
+            return item(for: value, locator: SourceLocator(file: file, line: 1, index: 0))
+        default:
+            return .error(SourceFormatError(.notAnObject, at: SourceLocator(file: file), "expected an array of records or one record object"))
+        }
+    }
+
+    private func nextElement() -> SourceReadItem? {
+        return bytes.withUnsafeBufferPointer { buffer -> SourceReadItem? in
+            var parser = JSONRecordParser(buffer, offset: offset)
+            parser.skipWhitespace()
+            do throws(JSONRecordParser.SyntaxError) {
+                guard parser.pos < buffer.count else {
+                    throw JSONRecordParser.SyntaxError(offset: parser.pos, message: "unexpected end of input, the records array is not closed")
+                }
+                if buffer[parser.pos] == UInt8(ascii: "]") {
+                    parser.pos += 1
+                    parser.skipWhitespace()
+                    state = .done
+                    if parser.pos < buffer.count {
+                        throw JSONRecordParser.SyntaxError(offset: parser.pos, message: "unexpected text after the records array")
+                    }
+                    return nil
+                }
+                if index > 0 {
+                    guard buffer[parser.pos] == UInt8(ascii: ",") else {
+                        throw JSONRecordParser.SyntaxError(offset: parser.pos, message: "expected ',' or ']' between records")
+                    }
+                    parser.pos += 1
+                    parser.skipWhitespace()
+                }
+                let elementStart = parser.pos
+                let value = try parser.parseValue()
+                offset = parser.pos
+                let locator = SourceLocator(file: file, line: lineNumber(at: elementStart, buffer), index: index)
+                index += 1
+                return item(for: value, locator: locator)
+            } catch {
+                state = .done
+                return syntaxItem(error, buffer)
+            }
+        }
+    }
+
+    private func lineNumber(at target: Int, _ buffer: UnsafeBufferPointer<UInt8>) -> Int {
+        while lineCountedTo < target {
+            if buffer[lineCountedTo] == 0x0A { line += 1 }
+            lineCountedTo += 1
+        }
+        return line
+    }
+
+    private func syntaxItem(_ error: JSONRecordParser.SyntaxError, _ buffer: UnsafeBufferPointer<UInt8>) -> SourceReadItem {
+        state = .done
+        let (l, c) = TextPosition.lineColumn(of: error.offset, in: buffer)
+        return .error(SourceFormatError(.invalidJSON, at: SourceLocator(file: file, line: l), column: c, "invalid JSON: \(error.message)"))
+    }
+
+    private func item(for value: SourceValue, locator: SourceLocator) -> SourceReadItem {
+        guard case .object(let object) = value else {
+            return .error(SourceFormatError(.notAnObject, at: locator, "record is not a JSON object"))
+        }
+        return .record(SourceRecord(fields: object, locator: locator, sourceKey: keyField.flatMap { object[$0]?.scalarText }))
+    }
+}

@@ -1,1 +1,0 @@
-// The SourceFormats module: see docs/architecture.md.

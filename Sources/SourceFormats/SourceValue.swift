@@ -1,0 +1,128 @@
+/// A JSON-like value read from a department record.
+///
+/// Numbers keep their literal text (`"007"` stays a string, `1.50` stays `"1.50"`), so nothing is
+/// lost or reformatted before the mapping decides what the value means.
+public enum SourceValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// A number as written in the source (JSON literal text).
+    case number(String)
+    case string(String)
+    case array([SourceValue])
+    case object(SourceObject)
+
+    /// The value as text when it is a scalar (string, number, bool); nil for null, arrays and objects.
+    public var scalarText: String? {
+        switch self {
+        case .string(let s): return s
+        case .number(let n): return n
+        case .bool(let b): return b ? "true" : "false"
+        case .null, .array, .object: return nil
+        }
+    }
+
+    /// Renders the value as compact JSON (keys in source order). Used by tests and debug output.
+    public var jsonText: String {
+        var out = ""
+        appendJSON(to: &out)
+        return out
+    }
+
+    func appendJSON(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += n
+        case .string(let s): JSONStringEscaper.append(s, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.appendJSON(to: &out)
+            }
+            out += "]"
+        case .object(let object):
+            out += "{"
+            for i in 0..<object.count {
+                if i > 0 { out += "," }
+                JSONStringEscaper.append(object.keys[i], to: &out)
+                out += ":"
+                object.values[i].appendJSON(to: &out)
+            }
+            out += "}"
+        }
+    }
+}
+
+/// An object whose keys keep their source order. Lookup is a linear scan: department records have
+/// tens of fields, where a scan over contiguous keys beats hashing.
+public struct SourceObject: Sendable, Equatable {
+    public private(set) var keys: [String]
+    public private(set) var values: [SourceValue]
+
+    public init() {
+        keys = []
+        values = []
+    }
+
+    public init(_ pairs: [(String, SourceValue)]) {
+        keys = pairs.map(\.0)
+        values = pairs.map(\.1)
+    }
+
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+
+    /// The value of the first entry with this key.
+    public subscript(key: String) -> SourceValue? {
+        for i in keys.indices where keys[i] == key { return values[i] }
+        return nil
+    }
+
+    /// Appends an entry (a repeated key is kept; lookup finds the first).
+    public mutating func append(_ key: String, _ value: SourceValue) {
+        keys.append(key)
+        values.append(value)
+    }
+
+    /// Replaces the value of an existing key, or appends it.
+    public mutating func set(_ key: String, _ value: SourceValue) {
+        if let i = keys.firstIndex(of: key) { values[i] = value } else { append(key, value) }
+    }
+
+    mutating func reserveCapacity(_ n: Int) {
+        keys.reserveCapacity(n)
+        values.reserveCapacity(n)
+    }
+}
+
+/// Escapes strings for JSON output (shared by every JSON renderer in this module).
+public enum JSONStringEscaper {
+    /// Appends `s` as a quoted JSON string. Non-ASCII characters are written as UTF-8, not escaped.
+    public static func append(_ s: String, to out: inout String) {
+        out += "\""
+        var needsEscape = false
+        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { needsEscape = true; break }
+        if !needsEscape {
+            out += s
+        } else {
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if scalar.value < 0x20 {
+                        let hex = String(scalar.value, radix: 16)
+                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+        }
+        out += "\""
+    }
+}
