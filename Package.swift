@@ -60,6 +60,6 @@ let package = Package(
         .testTarget(name: "SourceFormatsTests", dependencies: ["SourceFormats"], swiftSettings: strict),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Telemetry"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["Store", "Hub", "HTTP", "Telemetry"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["Store", "Hub", "HTTP", "Telemetry", "RecordStore", "Adapters", "Mapping", "SourceFormats", "Secrets"], swiftSettings: strict),
     ]
 )

@@ -48,6 +48,7 @@ public enum Schema {
                 source_key    text NOT NULL,
                 content_hash  bytea NOT NULL,
                 status        text NOT NULL CHECK (status IN ('accepted', 'rejected', 'skipped')),
+                mapping_version integer NOT NULL,
                 first_seen    timestamptz NOT NULL DEFAULT now(),
                 last_changed  timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (adapter, source_key)
@@ -104,11 +105,14 @@ public enum Schema {
                 position      text NOT NULL,
                 issues        jsonb NOT NULL,
                 record        jsonb,
+                fingerprint   bytea NOT NULL,
                 status        text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'retried')),
                 created_at    timestamptz NOT NULL DEFAULT now(),
                 retried_at    timestamptz
             );
             CREATE INDEX rejects_adapter ON rejects (adapter, status, id);
+            -- The same bad input delivered again does not pile up: one open reject per fingerprint.
+            CREATE UNIQUE INDEX rejects_one_open ON rejects (adapter, fingerprint) WHERE status = 'open';
 
             -- Where each adapter has read up to, written in the transaction of the data it covers.
             CREATE TABLE adapter_checkpoints (
