@@ -65,6 +65,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         let address = try ListenAddress.resolve(host: host, port: port)
         routes = router.table()
+        shutdown.reopen()
 
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
             | MHD_USE_ERROR_LOG.rawValue
