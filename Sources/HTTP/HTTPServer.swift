@@ -34,6 +34,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let messagesLock = NSLock()
     private var startupMessages: [String]? = nil
     private var cachedPort = 0
+    private var idleWakeups = 0
 
     public init(host: String = "127.0.0.1", port: Int, router: Router, threads: Int = HTTPServer.defaultThreads,
                 idleTimeoutSeconds: Int = 60, maxConnections: Int = 10_000,
@@ -153,6 +154,20 @@ public final class HTTPServer: @unchecked Sendable {
         target?.deallocate()
         logger.info("HTTP server stopped", ["port": String(stoppedPort)])
         Unmanaged.passUnretained(self).release()
+    }
+
+    /// How often a deferred request was woken with no response ready (should stay near zero:
+    /// a suspended connection is not polled). For tests and diagnostics.
+    var idleWakeupCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return idleWakeups
+    }
+
+    func noteIdleWakeup() {
+        lock.lock()
+        idleWakeups += 1
+        lock.unlock()
     }
 
     /// A message from libmicrohttpd: kept for the start error while starting, logged otherwise.

@@ -29,15 +29,6 @@ public struct Request: Sendable {
     /// The first value of a header, looked up without regard to case: `header("authorization")`.
     public func header(_ name: String) -> String? { headers[name] }
 
-    /// The value of a `{name}` path segment; throws 404 if the route has no such parameter,
-    /// which is a programming error in the route table rather than a client error.
-    public func pathParameter(_ name: String) throws -> String {
-        guard let value = pathParameters[name] else {
-            throw HTTPError.notFound("route \(route) has no path parameter \(name)")
-        }
-        return value
-    }
-
     /// Decodes the body as JSON; a body that does not decode is a 400 whose message says where
     /// (field path, line and column) and why, never the offending value.
     public func decodeJSON<T: Decodable>(_ type: T.Type = T.self) throws -> T {
