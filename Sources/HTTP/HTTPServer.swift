@@ -178,6 +178,29 @@ public final class HTTPServer: @unchecked Sendable {
             startupMessages?.append(message)
             return true
         }
-        if !kept { logger.warning("libmicrohttpd: \(message)") }
+        guard !kept else { return }
+        let redacted = Self.redactingPaths(message)
+        // Clients going away mid-response are routine (SSE, long-poll); the rest deserves a look.
+        let routine = message.hasPrefix("Failed to send") || message.contains("closing connection")
+            || message.contains("Connection reset")
+        logger.log(routine ? .debug : .warning, "libmicrohttpd: \(redacted)")
+    }
+
+    /// `message` with every quoted request path (MHD writes them as `path') replaced: paths may
+    /// carry identifiers such as ID numbers, which must not reach the log.
+    static func redactingPaths(_ message: String) -> String {
+        var result = ""
+        var rest = Substring(message)
+        while let open = rest.firstIndex(of: "`") {
+            result += rest[...open]
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "'") else {
+                rest = rest[afterOpen...]
+                break
+            }
+            result += "<path>"
+            rest = rest[close...]
+        }
+        return result + rest
     }
 }

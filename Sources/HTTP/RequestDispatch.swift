@@ -98,7 +98,8 @@ extension HTTPServer {
                 return queue(HTTPError.payloadTooLarge(limit: exchange.bodyLimit).response,
                              for: exchange, on: connection)
             }
-            exchange.body.reserveCapacity(length)
+            // Reserve for small bodies only: a client may declare a large body and send nothing.
+            exchange.body.reserveCapacity(min(length, 64 * 1024))
         }
         return .YES
     }

@@ -90,4 +90,11 @@ struct RouterTests {
         #expect(headers["content-typ"] == nil)
         #expect(headers.values("X-MULTI") == ["1", "2"])
     }
+
+    @Test func libraryMessagesLoseTheirRequestPaths() {
+        #expect(HTTPServer.redactingPaths("Failed to send body for `/v1/people/110101199001011234'. Error: x")
+                == "Failed to send body for `<path>'. Error: x")
+        #expect(HTTPServer.redactingPaths("no path here") == "no path here")
+        #expect(HTTPServer.redactingPaths("unclosed `quote") == "unclosed `quote")
+    }
 }

@@ -40,7 +40,10 @@ final class TestServer: @unchecked Sendable {
     init(threads: Int = 2, configure: (Router) -> Void) throws {
         let router = Router()
         configure(router)
-        server = HTTPServer(port: 0, router: router, threads: threads, logger: .silent, metrics: metrics)
+        // HTTP_TEST_LOG=1 shows the server's log lines (including libmicrohttpd's messages).
+        let logger = ProcessInfo.processInfo.environment["HTTP_TEST_LOG"] == nil
+            ? Logger.silent : Logger(label: "http-test", level: .debug, format: .text)
+        server = HTTPServer(port: 0, router: router, threads: threads, logger: logger, metrics: metrics)
         try server.start()
         port = server.boundPort
     }
