@@ -27,6 +27,9 @@ public final class HTTPServer: @unchecked Sendable {
     /// The routes, fixed at `start()`.
     private(set) var routes = RouteTable(routes: [], defaultBodyLimit: Router.standardBodyLimit)
 
+    /// Serializes `start()` and `stop()` against each other.
+    private let lifecycle = NSLock()
+    /// Guards the fields below, read by other threads while running.
     private let lock = NSLock()
     private var daemon: OpaquePointer?
     private var logTarget: UnsafeMutablePointer<ro_mhd_log_target>?
@@ -59,6 +62,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Binds and starts serving. Throws `HTTPServerError` naming host:port and the cause.
     public func start() throws {
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         lock.lock()
         defer { lock.unlock() }
         guard daemon == nil else {
@@ -126,8 +131,11 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Stops gracefully: stops accepting, finishes open streams and answers pending deferred
     /// responses with 503, waits up to `gracePeriod` seconds for them to be sent, then closes
-    /// every connection. Safe to call more than once.
+    /// every connection. Safe to call more than once; never call it from a handler (it waits for
+    /// the server's threads to end).
     public func stop(gracePeriod: Double = 2) {
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         lock.lock()
         guard let daemon else {
             lock.unlock()
@@ -163,6 +171,9 @@ public final class HTTPServer: @unchecked Sendable {
         defer { lock.unlock() }
         return idleWakeups
     }
+
+    /// Open streams and pending deferred responses (tests and diagnostics).
+    var shutdownParticipantCount: Int { shutdown.count }
 
     func noteIdleWakeup() {
         lock.lock()

@@ -102,4 +102,21 @@ struct DeferredResponseTests {
         #expect(pending.current?.isPending == false)
         #expect(pending.current?.complete(.text("too late")) == false)
     }
+
+    @Test func completingAfterTheClientLeftIsHarmless() throws {
+        let pending = Locked<ResponseCompletion?>(nil)
+        let server = try TestServer { router in
+            router.add(.GET, "/poll") { _ in .deferred { completion in pending.withValue { $0 = completion } } }
+            router.add(.GET, "/ping") { _ in .text("pong") }
+        }
+        defer { server.close() }
+        let client = try RawHTTPClient(port: server.port)
+        try client.sendRequest("GET", "/poll")
+        #expect(eventually { pending.current != nil })
+        client.close()
+        usleep(20_000)
+        #expect(pending.current?.complete(.text("nobody listens")) == true)
+        #expect(eventually { server.server.shutdownParticipantCount == 0 }, "the finished request must be forgotten")
+        #expect(try RawHTTPClient(port: server.port).request("GET", "/ping").text == "pong")
+    }
 }

@@ -132,4 +132,16 @@ struct RequestHandlingTests {
         #expect(text.contains(#"http_request_duration_seconds_count{route="/v1/resources/{resource}/{id}"} 2"#))
         #expect(text.contains(#"http_request_duration_seconds_count{route="unmatched"} 1"#))
     }
+
+    @Test func headUsesTheGetRouteWithoutABody() throws {
+        let server = try makeServer()
+        defer { server.close() }
+        let client = try RawHTTPClient(port: server.port)
+        try client.sendRequest("HEAD", "/v1/resources/a/1")
+        let head = try client.readHead()
+        #expect(head.status == 200)
+        #expect(head.header("Content-Type") == "application/json")
+        // No body follows: the next request on the same connection is answered directly.
+        #expect(try client.request("GET", "/nothing").status == 404)
+    }
 }
