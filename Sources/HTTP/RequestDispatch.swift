@@ -164,6 +164,8 @@ extension HTTPServer {
                 return queue(HTTPError.internalError.response, for: exchange, on: connection)
             }
             if !shutdown.register(stream) { stream.finish() }
+            // MHD owns this reference from here; its free callback releases it.
+            let retained = Unmanaged.passRetained(stream)
             mhdResponse = MHD_create_response_from_callback(
                 UInt64.max, 32 * 1024,
                 { cls, _, buffer, capacity in
@@ -171,12 +173,15 @@ extension HTTPServer {
                     return Unmanaged<ResponseStream>.fromOpaque(cls).takeUnretainedValue()
                         .read(into: buffer, capacity: capacity)
                 },
-                Unmanaged.passRetained(stream).toOpaque(),
+                retained.toOpaque(),
                 { cls in
                     guard let cls else { return }
                     Unmanaged<ResponseStream>.fromOpaque(cls).takeRetainedValue().detach()
                 })
-            if mhdResponse == nil { stream.detach() }
+            if mhdResponse == nil {
+                retained.release()
+                stream.detach()
+            }
         case .deferred(let start):
             guard exchange.completion == nil else {
                 logger.error("a deferred response was completed with another deferred response",

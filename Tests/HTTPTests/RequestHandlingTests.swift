@@ -61,6 +61,7 @@ struct RequestHandlingTests {
         let brokenError = try JSONDecoder().decode(ErrorBody.self, from: broken.body).error
         #expect(brokenError.code == "invalid_json")
         #expect(brokenError.message.contains("not valid JSON"))
+        #expect(brokenError.message.contains("character 21"), "the position of the error: \(brokenError.message)")
 
         let wrongType = try await server.fetch("POST", "/people", body: Data(#"{"name":"Zhang San","age":"x"}"#.utf8))
         #expect(wrongType.status == 400)
