@@ -106,6 +106,57 @@ struct StreamingTests {
         #expect(try client.readChunk() == nil)
     }
 
+    @Test func manyStreamsFedByConcurrentProducersLoseNothing() throws {
+        let clientCount = 40, producerCount = 4, messagesPerProducer = 50
+        let streams = Locked<[ResponseStream]>([])
+        let server = try TestServer(threads: 2) { router in
+            router.add(.GET, "/feed") { _ in
+                let stream = ResponseStream()
+                streams.withValue { $0.append(stream) }
+                return .stream(stream)
+            }
+        }
+        defer { server.close() }
+        var clients: [RawHTTPClient] = []
+        for _ in 0..<clientCount {
+            let client = try RawHTTPClient(port: server.port)
+            try client.sendRequest("GET", "/feed")
+            clients.append(client)
+        }
+        #expect(eventually { streams.current.count == clientCount })
+        let all = streams.current
+        let producers = DispatchGroup()
+        for producer in 0..<producerCount {
+            producers.enter()
+            Thread.detachNewThread {
+                for message in 0..<messagesPerProducer {
+                    for stream in all { stream.write("\(producer):\(message)\n") }
+                    if message % 10 == 0 { usleep(1_000) }  // let readers drain and suspend again
+                }
+                producers.leave()
+            }
+        }
+        producers.wait()
+        for stream in all { stream.finish() }
+
+        for client in clients {
+            let reply = try client.readResponse()
+            let lines = reply.text.split(separator: "\n")
+            #expect(lines.count == producerCount * messagesPerProducer)
+            // Each producer's messages arrive in the order written.
+            var next = [Int](repeating: 0, count: producerCount)
+            for line in lines {
+                let parts = line.split(separator: ":").compactMap { Int($0) }
+                guard parts.count == 2 else {
+                    Issue.record("garbled line \(line)")
+                    break
+                }
+                #expect(parts[1] == next[parts[0]])
+                next[parts[0]] += 1
+            }
+        }
+    }
+
     @Test func aStreamServesOnlyOneResponse() throws {
         let stream = ResponseStream()
         stream.finish()
