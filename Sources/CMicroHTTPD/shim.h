@@ -51,13 +51,25 @@ static inline struct MHD_Daemon *ro_mhd_start_daemon(unsigned int flags,
                                                      unsigned int connection_timeout_seconds,
                                                      unsigned int connection_limit,
                                                      struct ro_mhd_log_target *log_target) {
+    /* The logger comes first so that messages about later options reach it too. A pool size
+       of 0 or 1 means one internal thread; MHD warns if it is given explicitly. */
+    if (thread_pool_size > 1) {
+        return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_context,
+                                MHD_OPTION_EXTERNAL_LOGGER, ro_mhd_format_message, (void *)log_target,
+                                MHD_OPTION_SOCK_ADDR, address,
+                                MHD_OPTION_THREAD_POOL_SIZE, thread_pool_size,
+                                MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
+                                MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
+                                MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                                MHD_OPTION_UNESCAPE_CALLBACK, ro_mhd_keep_escaped, (void *)NULL,
+                                MHD_OPTION_END);
+    }
     return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_context,
+                            MHD_OPTION_EXTERNAL_LOGGER, ro_mhd_format_message, (void *)log_target,
                             MHD_OPTION_SOCK_ADDR, address,
-                            MHD_OPTION_THREAD_POOL_SIZE, thread_pool_size,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
                             MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
-                            MHD_OPTION_EXTERNAL_LOGGER, ro_mhd_format_message, (void *)log_target,
                             MHD_OPTION_UNESCAPE_CALLBACK, ro_mhd_keep_escaped, (void *)NULL,
                             MHD_OPTION_END);
 }

@@ -27,6 +27,9 @@ public final class HTTPServer: @unchecked Sendable {
     /// The routes, fixed at `start()`.
     private(set) var routes = RouteTable(routes: [], defaultBodyLimit: Router.standardBodyLimit)
 
+    /// Serializes `start()` and `stop()` against each other.
+    private let lifecycle = NSLock()
+    /// Guards the fields below, read by other threads while running.
     private let lock = NSLock()
     private var daemon: OpaquePointer?
     private var logTarget: UnsafeMutablePointer<ro_mhd_log_target>?
@@ -34,6 +37,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let messagesLock = NSLock()
     private var startupMessages: [String]? = nil
     private var cachedPort = 0
+    private var idleWakeups = 0
 
     public init(host: String = "127.0.0.1", port: Int, router: Router, threads: Int = HTTPServer.defaultThreads,
                 idleTimeoutSeconds: Int = 60, maxConnections: Int = 10_000,
@@ -58,6 +62,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Binds and starts serving. Throws `HTTPServerError` naming host:port and the cause.
     public func start() throws {
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         lock.lock()
         defer { lock.unlock() }
         guard daemon == nil else {
@@ -65,6 +71,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         let address = try ListenAddress.resolve(host: host, port: port)
         routes = router.table()
+        shutdown.reopen()
 
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
             | MHD_USE_ERROR_LOG.rawValue
@@ -124,8 +131,11 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Stops gracefully: stops accepting, finishes open streams and answers pending deferred
     /// responses with 503, waits up to `gracePeriod` seconds for them to be sent, then closes
-    /// every connection. Safe to call more than once.
+    /// every connection. Safe to call more than once; never call it from a handler (it waits for
+    /// the server's threads to end).
     public func stop(gracePeriod: Double = 2) {
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         lock.lock()
         guard let daemon else {
             lock.unlock()
@@ -154,6 +164,23 @@ public final class HTTPServer: @unchecked Sendable {
         Unmanaged.passUnretained(self).release()
     }
 
+    /// How often a deferred request was woken with no response ready (should stay near zero:
+    /// a suspended connection is not polled). For tests and diagnostics.
+    var idleWakeupCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return idleWakeups
+    }
+
+    /// Open streams and pending deferred responses (tests and diagnostics).
+    var shutdownParticipantCount: Int { shutdown.count }
+
+    func noteIdleWakeup() {
+        lock.lock()
+        idleWakeups += 1
+        lock.unlock()
+    }
+
     /// A message from libmicrohttpd: kept for the start error while starting, logged otherwise.
     private func libraryMessage(_ message: String) {
         // Called during start() while `lock` is held: use only `messagesLock` here.
@@ -162,6 +189,29 @@ public final class HTTPServer: @unchecked Sendable {
             startupMessages?.append(message)
             return true
         }
-        if !kept { logger.warning("libmicrohttpd: \(message)") }
+        guard !kept else { return }
+        let redacted = Self.redactingPaths(message)
+        // Clients going away mid-response are routine (SSE, long-poll); the rest deserves a look.
+        let routine = message.hasPrefix("Failed to send") || message.contains("closing connection")
+            || message.contains("Connection reset")
+        logger.log(routine ? .debug : .warning, "libmicrohttpd: \(redacted)")
+    }
+
+    /// `message` with every quoted request path (MHD writes them as `path') replaced: paths may
+    /// carry identifiers such as ID numbers, which must not reach the log.
+    static func redactingPaths(_ message: String) -> String {
+        var result = ""
+        var rest = Substring(message)
+        while let open = rest.firstIndex(of: "`") {
+            result += rest[...open]
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "'") else {
+                rest = rest[afterOpen...]
+                break
+            }
+            result += "<path>"
+            rest = rest[close...]
+        }
+        return result + rest
     }
 }

@@ -29,15 +29,6 @@ public struct Request: Sendable {
     /// The first value of a header, looked up without regard to case: `header("authorization")`.
     public func header(_ name: String) -> String? { headers[name] }
 
-    /// The value of a `{name}` path segment; throws 404 if the route has no such parameter,
-    /// which is a programming error in the route table rather than a client error.
-    public func pathParameter(_ name: String) throws -> String {
-        guard let value = pathParameters[name] else {
-            throw HTTPError.notFound("route \(route) has no path parameter \(name)")
-        }
-        return value
-    }
-
     /// Decodes the body as JSON; a body that does not decode is a 400 whose message says where
     /// (field path, line and column) and why, never the offending value.
     public func decodeJSON<T: Decodable>(_ type: T.Type = T.self) throws -> T {
@@ -47,11 +38,11 @@ public struct Request: Sendable {
         do {
             return try JSONDecoder().decode(T.self, from: Data(body))
         } catch let error as DecodingError {
-            throw HTTPError.badRequest(Self.describe(error), code: "invalid_json")
+            throw HTTPError.badRequest(Self.describe(error, body: body), code: "invalid_json")
         }
     }
 
-    private static func describe(_ error: DecodingError) -> String {
+    private static func describe(_ error: DecodingError, body: [UInt8]) -> String {
         func path(_ codingPath: [any CodingKey]) -> String {
             guard !codingPath.isEmpty else { return "$" }
             return "$" + codingPath.map { key in
@@ -68,13 +59,21 @@ public struct Request: Sendable {
         case .dataCorrupted(let context) where !context.codingPath.isEmpty:
             // A value-level failure (e.g. an unknown enum case): its description may quote the value.
             return "request body field \(path(context.codingPath)) has an invalid value"
-        case .dataCorrupted(let context):
-            // A syntax error: the underlying error carries line and column but no values.
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            let reason = underlying ?? context.debugDescription
-            return "request body is not valid JSON at \(path(context.codingPath)): \(reason)"
+        case .dataCorrupted:
+            return "request body is not valid JSON: \(syntaxErrorPosition(body))"
         @unknown default:
             return "request body is not valid JSON"
+        }
+    }
+
+    /// Where a JSON syntax error is ("Invalid value around character 21."). JSONDecoder on Linux
+    /// does not say; JSONSerialization does. Only runs for bodies that already failed to decode.
+    private static func syntaxErrorPosition(_ body: [UInt8]) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+            return "it does not match the expected structure"
+        } catch {
+            return ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "syntax error"
         }
     }
 }

@@ -26,7 +26,10 @@ extension HTTPServer {
         }
         if let completion = exchange.completion {
             // Resumed: the deferred response is ready (or the request is gone).
-            guard let response = completion.responseOrSuspend(connection) else { return .YES }
+            guard let response = completion.responseOrSuspend(connection) else {
+                noteIdleWakeup()
+                return .YES
+            }
             return queue(response, for: exchange, on: connection)
         }
         if exchange.bodyTooLarge {
@@ -95,7 +98,8 @@ extension HTTPServer {
                 return queue(HTTPError.payloadTooLarge(limit: exchange.bodyLimit).response,
                              for: exchange, on: connection)
             }
-            exchange.body.reserveCapacity(length)
+            // Reserve for small bodies only: a client may declare a large body and send nothing.
+            exchange.body.reserveCapacity(min(length, 64 * 1024))
         }
         return .YES
     }
@@ -108,28 +112,18 @@ extension HTTPServer {
         guard let path = PercentDecoding.decode(Substring(exchange.rawPath)) else {
             return HTTPError.badRequest("the path has a malformed percent escape or is not UTF-8").response
         }
-        var query: [String: String] = [:]
-        var malformedQuery = false
-        withUnsafeMutablePointer(to: &query) { target in
+        var collected = QueryArguments()
+        withUnsafeMutablePointer(to: &collected) { target in
             _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, { cls, _, key, value in
                 guard let cls, let key else { return .YES }
-                let arguments = cls.assumingMemoryBound(to: [String: String].self)
-                let name = PercentDecoding.decode(Substring(String(cString: key)), plusIsSpace: true)
-                let text = value.map { PercentDecoding.decode(Substring(String(cString: $0)), plusIsSpace: true) }
-                    ?? ""
-                // A malformed escape is flagged by a key that cannot occur in a decoded query.
-                guard let name, let text else {
-                    arguments.pointee[QueryMarker.malformed] = ""
-                    return .YES
-                }
-                arguments.pointee[name] = text
+                cls.assumingMemoryBound(to: QueryArguments.self).pointee.add(key: key, value: value)
                 return .YES
             }, target)
         }
-        if query.removeValue(forKey: QueryMarker.malformed) != nil { malformedQuery = true }
-        guard !malformedQuery else {
+        guard !collected.malformed else {
             return HTTPError.badRequest("the query string has a malformed percent escape or is not UTF-8").response
         }
+        let query = collected.values
         let request = Request(method: exchange.method, path: path, query: query, headers: exchange.headers,
                               body: exchange.body, pathParameters: exchange.pathParameters,
                               route: route.pattern)
@@ -170,6 +164,8 @@ extension HTTPServer {
                 return queue(HTTPError.internalError.response, for: exchange, on: connection)
             }
             if !shutdown.register(stream) { stream.finish() }
+            // MHD owns this reference from here; its free callback releases it.
+            let retained = Unmanaged.passRetained(stream)
             mhdResponse = MHD_create_response_from_callback(
                 UInt64.max, 32 * 1024,
                 { cls, _, buffer, capacity in
@@ -177,12 +173,15 @@ extension HTTPServer {
                     return Unmanaged<ResponseStream>.fromOpaque(cls).takeUnretainedValue()
                         .read(into: buffer, capacity: capacity)
                 },
-                Unmanaged.passRetained(stream).toOpaque(),
+                retained.toOpaque(),
                 { cls in
                     guard let cls else { return }
                     Unmanaged<ResponseStream>.fromOpaque(cls).takeRetainedValue().detach()
                 })
-            if mhdResponse == nil { stream.detach() }
+            if mhdResponse == nil {
+                retained.release()
+                stream.detach()
+            }
         case .deferred(let start):
             guard exchange.completion == nil else {
                 logger.error("a deferred response was completed with another deferred response",
@@ -214,8 +213,19 @@ extension HTTPServer {
     }
 }
 
-/// A key that percent-decoding can never produce (it is not valid in a query), used to flag a
-/// malformed query argument from inside MHD's C iterator.
-private enum QueryMarker {
-    static let malformed = "\u{0}malformed"
+/// The query arguments MHD hands out one by one (still percent-encoded), decoded.
+private struct QueryArguments {
+    var values: [String: String] = [:]
+    /// Set when an argument has a malformed escape or is not UTF-8.
+    var malformed = false
+
+    mutating func add(key: UnsafePointer<CChar>, value: UnsafePointer<CChar>?) {
+        let name = PercentDecoding.decode(Substring(String(cString: key)), plusIsSpace: true)
+        let text = value.map { PercentDecoding.decode(Substring(String(cString: $0)), plusIsSpace: true) } ?? ""
+        guard let name, let text else {
+            malformed = true
+            return
+        }
+        values[name] = text
+    }
 }

@@ -25,14 +25,26 @@ public final class ResponseCompletion: @unchecked Sendable {
     /// request is gone (server stopped), in which case `response` is dropped.
     @discardableResult
     public func complete(_ response: Response) -> Bool {
+        settle(with: response, cancelling: false)
+    }
+
+    /// Stores the response and resumes the connection; with `cancelling`, also runs the cancel
+    /// handlers, taken under the same lock so that a racing `abandon()` cannot drop them.
+    private func settle(with response: Response, cancelling: Bool) -> Bool {
         lock.lock()
-        defer { lock.unlock() }
-        guard case .waiting = state else { return false }
+        guard case .waiting = state else {
+            lock.unlock()
+            return false
+        }
         state = .completed(response)
         if suspended, let connection {
             suspended = false
             MHD_resume_connection(connection)
         }
+        let handlers = cancelling ? cancelHandlers : []
+        if cancelling { cancelHandlers = [] }
+        lock.unlock()
+        for handler in handlers { handler() }
         return true
     }
 
@@ -102,12 +114,6 @@ public final class ResponseCompletion: @unchecked Sendable {
 
 extension ResponseCompletion: ShutdownParticipant {
     func shutDown() {
-        let answered = complete(HTTPError.serviceUnavailable("the server is shutting down").response)
-        guard answered else { return }
-        lock.lock()
-        let handlers = cancelHandlers
-        cancelHandlers = []
-        lock.unlock()
-        for handler in handlers { handler() }
+        _ = settle(with: HTTPError.serviceUnavailable("the server is shutting down").response, cancelling: true)
     }
 }

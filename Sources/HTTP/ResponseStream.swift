@@ -22,6 +22,8 @@ public final class ResponseStream: @unchecked Sendable {
     private var wasAttached = false
     private var closeHandlers: [@Sendable () -> Void] = []
     private var onDetach: (@Sendable () -> Void)?
+    /// How often MHD asked for data (tests check that an idle stream is not polled).
+    private(set) var readerCalls = 0
 
     public init() {}
 
@@ -56,6 +58,12 @@ public final class ResponseStream: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return closed
+    }
+
+    var readerCallCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return readerCalls
     }
 
     /// Bytes written but not yet taken by the connection (a slow client makes this grow; a
@@ -101,6 +109,7 @@ public final class ResponseStream: @unchecked Sendable {
     func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
+        readerCalls += 1
         let available = pending.count - pendingStart
         if available > 0 {
             let count = min(available, capacity)

@@ -33,17 +33,16 @@ public struct Route: Sendable {
         return false
     }
 
-    /// The decoded path parameters if `path` (raw, percent-encoded segments) fits this pattern.
-    func match(_ path: [Substring]) -> [String: String]? {
+    /// The path parameters if the decoded `path` segments fit this pattern.
+    func match(_ path: [String]) -> [String: String]? {
         guard path.count == segments.count else { return nil }
         var parameters: [String: String] = [:]
-        for (segment, raw) in zip(segments, path) {
+        for (segment, value) in zip(segments, path) {
             switch segment {
             case .literal(let literal):
-                guard let decoded = PercentDecoding.decode(raw), decoded == literal else { return nil }
+                guard value == literal else { return nil }
             case .parameter(let name):
-                guard let decoded = PercentDecoding.decode(raw) else { return nil }
-                parameters[name] = decoded
+                parameters[name] = value
             }
         }
         return parameters
@@ -114,7 +113,13 @@ struct RouteTable: Sendable {
 
     /// Finds the most specific route for `method` and the raw (still percent-encoded) path.
     func match(method: HTTPMethod, rawPath: Substring) -> RouteMatch {
-        let segments = rawPath.split(separator: "/", omittingEmptySubsequences: true)
+        // Each segment is decoded on its own, so an encoded slash (%2F) stays inside it. A
+        // malformed escape matches nothing.
+        var segments: [String] = []
+        for raw in rawPath.split(separator: "/", omittingEmptySubsequences: true) {
+            guard let decoded = PercentDecoding.decode(raw) else { return .notFound }
+            segments.append(decoded)
+        }
         var best: (route: Route, parameters: [String: String])?
         var bestGet: (route: Route, parameters: [String: String])?
         var pathMatches: [Route] = []

@@ -31,6 +31,14 @@ final class ShutdownRegistry: @unchecked Sendable {
         }
     }
 
+    /// Accepts participants again (the server is starting, possibly after a stop).
+    func reopen() {
+        condition.lock()
+        defer { condition.unlock() }
+        stopping = false
+        participants = [:]
+    }
+
     var isStopping: Bool {
         condition.lock()
         defer { condition.unlock() }
