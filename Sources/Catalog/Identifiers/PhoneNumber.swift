@@ -1,3 +1,5 @@
+import Foundation
+
 /// Mainland China phone numbers: mobiles (11 digits) and landlines (area code + local number).
 public enum PhoneNumber {
     /// `+86 138-1234-5678`, `0086 13812345678`, `138 1234 5678` -> `13812345678` (`^1[3-9]\d{9}$`).
@@ -29,7 +31,7 @@ public enum PhoneNumber {
         var main = text
         var extensionDigits: [UInt8] = []
         // "转" (transfer) and "分机" mark an extension; fold the rest.
-        for marker in ["转", "分机"] {
+        for marker in ["转", "分机"] where text.utf8.contains(where: { $0 >= 0x80 }) {
             if let range = main.range(of: marker) {
                 let tail = ASCIIFolding(String(main[range.upperBound...]))
                 guard !tail.hadForeignCharacter, !tail.bytes.isEmpty, tail.bytes.allSatisfy(ASCIIFolding.isDigit) else {
