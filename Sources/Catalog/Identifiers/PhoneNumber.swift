@@ -11,9 +11,9 @@ public enum PhoneNumber {
         if folding.hadForeignCharacter { return .failure(.invalidCharacter) }
         var digits: [UInt8] = []
         digits.reserveCapacity(16)
-        for (k, b) in folding.bytes.enumerated() {
+        for b in folding.bytes {
             if ASCIIFolding.isDigit(b) { digits.append(b); continue }
-            if isSeparator(b) || (b == UInt8(ascii: "+") && k == 0) { continue }
+            if isSeparator(b) || (b == UInt8(ascii: "+") && digits.isEmpty) { continue }
             return .failure(.invalidCharacter)
         }
         if digits.count == 15, digits.starts(with: Array("0086".utf8)) { digits.removeFirst(4) }
@@ -26,7 +26,7 @@ public enum PhoneNumber {
     /// `(028)8555-1234`, `028 85551234 转 123`, `+86 28 85551234` -> `028-85551234` (`-123` for an extension).
     ///
     /// Area codes: `010` and `020`-`029` have two digits after the 0, all others three. The local
-    /// number has 7 or 8 digits and does not start with 0 or 1.
+    /// number has 7 or 8 digits and does not start with 0.
     public static func normalizeLandline(_ text: String) -> IdentifierResult {
         var main = text
         var extensionDigits: [UInt8] = []
@@ -56,9 +56,9 @@ public enum PhoneNumber {
         var groups: [[UInt8]] = [[]]
         var international = false
         var groupDashes: [Bool] = []
-        for (k, b) in bytes.enumerated() {
+        for b in bytes {
             if ASCIIFolding.isDigit(b) { groups[groups.count - 1].append(b); continue }
-            if b == UInt8(ascii: "+"), k == 0 { international = true; continue }
+            if b == UInt8(ascii: "+"), allDigits(groups).isEmpty { international = true; continue }
             guard isSeparator(b) else { return .failure(.invalidCharacter) }
             if !groups[groups.count - 1].isEmpty {
                 groups.append([])
@@ -84,9 +84,7 @@ public enum PhoneNumber {
         }
         let localCount = digits.count - areaLength
         guard localCount == 7 || localCount == 8 else { return .failure(.wrongLength) }
-        guard digits[areaLength] != UInt8(ascii: "0"), digits[areaLength] != UInt8(ascii: "1") else {
-            return .failure(.unrecognizedFormat)
-        }
+        guard digits[areaLength] != UInt8(ascii: "0") else { return .failure(.unrecognizedFormat) }
         guard extensionDigits.count <= 6 else { return .failure(.wrongLength) }
         var out = Array(digits[..<areaLength])
         out.append(UInt8(ascii: "-"))
@@ -107,6 +105,8 @@ public enum PhoneNumber {
         let firstDigit = text.utf8.first { ASCIIFolding.isDigit($0) }
         return firstDigit == UInt8(ascii: "0") ? landline : mobile
     }
+
+    static func allDigits(_ groups: [[UInt8]]) -> [UInt8] { groups.flatMap { $0 } }
 
     @inline(__always)
     static func isSeparator(_ b: UInt8) -> Bool {
