@@ -80,7 +80,7 @@ struct CompiledField: @unchecked Sendable {
             case .warning(let t, let rule, let message): text = t; warning = (rule, message)
             }
         }
-        if text.isEmpty { return fallback(rules) }
+        if text.isEmpty || TextOps.trim(text).isEmpty { return fallback(rules) }
         let outcome = normalize(text, rules: rules, appliedRule: steps.contains { if case .identifier = $0 { true } else { false } })
         switch outcome {
         case .value(let v):
