@@ -40,7 +40,7 @@ public struct JSONNode: Sendable, Hashable {
         case .number(let t): .number(t)
         case .string(let s): .string(s)
         case .array(let items): .array(items.map(\.value))
-        case .object(let members): .object(JSONObject(members.map { (key: $0.key, value: $0.value.value) }))
+        case .object(let members): .object(JSONObject(members.map { JSONObject.Member(key: $0.key, value: $0.value.value) }))
         }
     }
 

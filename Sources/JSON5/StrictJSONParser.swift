@@ -7,6 +7,11 @@ struct StrictJSONParser {
     let bytes: UnsafeRawBufferPointer
     var index = 0
     var depth = 0
+    /// Members of the objects being parsed, nested objects stacked on top; each finished object
+    /// copies its run out in one exactly-sized allocation.
+    var memberStack: [JSONObject.Member] = []
+    /// Elements of the arrays being parsed, used the same way.
+    var itemStack: [JSONValue] = []
     static let maxDepth = 512
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
@@ -65,19 +70,20 @@ struct StrictJSONParser {
         guard depth <= Self.maxDepth else { throw ParseFailure(offset: index, message: "nesting deeper than \(Self.maxDepth) levels") }
         defer { depth -= 1 }
         index += 1
-        var members: [JSONObject.Member] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(JSONObject(members))
+            return .object(JSONObject())
         }
+        let base = memberStack.count
+        defer { memberStack.removeSubrange(base...) }
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw ParseFailure(offset: index, message: "expected a string key in object")
             }
             let keyOffset = index
             let key = try parseString()
-            for existing in members where existing.key == key {
+            for k in base..<memberStack.count where memberStack[k].key == key {
                 throw ParseFailure(offset: keyOffset, message: "duplicate key in object")
             }
             skipWhitespace()
@@ -87,7 +93,7 @@ struct StrictJSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            members.append((key: key, value: value))
+            memberStack.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             guard index < bytes.count else { throw ParseFailure(offset: index, message: "unterminated object: expected ',' or '}'") }
             let b = bytes[index]
@@ -96,7 +102,7 @@ struct StrictJSONParser {
                 skipWhitespace()
                 continue
             }
-            if b == UInt8(ascii: "}") { return .object(JSONObject(members)) }
+            if b == UInt8(ascii: "}") { return .object(JSONObject(Array(memberStack[base...]))) }
             throw ParseFailure(offset: index - 1, message: "expected ',' or '}' after object member")
         }
     }
@@ -106,14 +112,16 @@ struct StrictJSONParser {
         guard depth <= Self.maxDepth else { throw ParseFailure(offset: index, message: "nesting deeper than \(Self.maxDepth) levels") }
         defer { depth -= 1 }
         index += 1
-        var items: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return .array(items)
+            return .array([])
         }
+        let base = itemStack.count
+        defer { itemStack.removeSubrange(base...) }
         while true {
-            items.append(try parseValue())
+            let item = try parseValue()
+            itemStack.append(item)
             skipWhitespace()
             guard index < bytes.count else { throw ParseFailure(offset: index, message: "unterminated array: expected ',' or ']'") }
             let b = bytes[index]
@@ -122,7 +130,7 @@ struct StrictJSONParser {
                 skipWhitespace()
                 continue
             }
-            if b == UInt8(ascii: "]") { return .array(items) }
+            if b == UInt8(ascii: "]") { return .array(Array(itemStack[base...])) }
             throw ParseFailure(offset: index - 1, message: "expected ',' or ']' after array element")
         }
     }
@@ -171,11 +179,10 @@ struct StrictJSONParser {
             if b == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                if ascii { return String(decoding: raw, as: UTF8.self) }
-                guard let s = String(validating: raw, as: UTF8.self) else {
-                    throw ParseFailure(offset: start, message: "string is not valid UTF-8")
+                if !ascii, let bad = UTF8Check.firstInvalidOffset(raw) {
+                    throw ParseFailure(offset: start + bad, message: "string is not valid UTF-8")
                 }
-                return s
+                return String(decoding: raw, as: UTF8.self)
             }
             if b == UInt8(ascii: "\\") { return try parseEscapedString(open: open, start: start) }
             if b < 0x20 { throw ParseFailure(offset: index, message: "control character in string (escape it)") }
@@ -194,10 +201,10 @@ struct StrictJSONParser {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 index += 1
-                guard let s = String(validating: buffer, as: UTF8.self) else {
+                if buffer.withUnsafeBytes({ UTF8Check.firstInvalidOffset($0) }) != nil {
                     throw ParseFailure(offset: start, message: "string is not valid UTF-8")
                 }
-                return s
+                return String(decoding: buffer, as: UTF8.self)
             }
             if b < 0x20 { throw ParseFailure(offset: index, message: "control character in string (escape it)") }
             if b != UInt8(ascii: "\\") {

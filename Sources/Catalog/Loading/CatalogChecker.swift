@@ -1,0 +1,58 @@
+import JSON5
+
+/// Checks that hold across files: types name existing code tables and resources, authorities are
+/// known departments, identity keys are required, identifier rules fit their field types.
+struct CatalogChecker {
+    let catalog: Catalog
+
+    func problems() -> [CatalogProblem] {
+        var problems: [CatalogProblem] = []
+        let departments = Set(catalog.departments.map(\.id))
+        let known = catalog.departments.map(\.id).joined(separator: ", ")
+        for resource in catalog.resources {
+            func report(_ field: Field?, _ suffix: String, _ message: String) {
+                let path = field.map { "\(resource.name).fields.\($0.name)\(suffix)" } ?? "\(resource.name)\(suffix)"
+                problems.append(CatalogProblem(file: resource.file, position: field?.position ?? resource.position,
+                                               path: path, message: message))
+            }
+            for name in resource.identityKey {
+                if let field = resource.field(name), !field.required {
+                    report(field, ".required", "identity key field '\(name)' must be required")
+                }
+            }
+            for field in resource.fields {
+                switch field.type {
+                case .code(let table) where catalog.codeTable(table) == nil:
+                    report(field, ".type", "code table '\(table)' does not exist (no file in codes/ defines it)")
+                case .reference(let target) where catalog.resource(target) == nil:
+                    report(field, ".type", "referenced resource '\(target)' does not exist")
+                case .reference(let target):
+                    if let other = catalog.resource(target), other.identityKey.count != 1 {
+                        report(field, ".type", "reference(\(target)) needs a single-field identity key; \(target) has \(other.identityKey.count)")
+                    }
+                default:
+                    break
+                }
+                if field.authorities.isEmpty {
+                    report(field, ".authorities", "a field needs at least one authoritative department")
+                }
+                var seen = Set<String>()
+                for authority in field.authorities {
+                    if !departments.contains(authority) {
+                        report(field, ".authorities", "'\(authority)' is not a known department (known: \(known))")
+                    }
+                    if !seen.insert(authority).inserted {
+                        report(field, ".authorities", "'\(authority)' is ranked twice")
+                    }
+                }
+                if field.identifierRule != nil {
+                    switch field.type {
+                    case .string, .reference: break
+                    default: report(field, ".identifier", "identifier rules apply to string or reference fields, not \(field.type)")
+                    }
+                }
+            }
+        }
+        return problems
+    }
+}

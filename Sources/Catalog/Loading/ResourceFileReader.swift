@@ -1,0 +1,103 @@
+import JSON5
+
+/// Reads one resource file:
+///
+/// ```json5
+/// {
+///   resource: 'Person',
+///   title: { zh: '人口', en: 'Person' },
+///   description: { zh: '...', en: '...' },
+///   identityKey: ['citizen_id'],
+///   fields: [
+///     { name: 'citizen_id', type: 'string', required: true, sensitivity: 'sensitive',
+///       sharing: 'conditional', authorities: ['police'], identifier: 'citizen_id',
+///       masking: 'id_number', description: { zh: '公民身份号码', en: 'Citizen identity number' } },
+///   ],
+/// }
+/// ```
+///
+/// Field keys: `name`, `type` (string, code(TABLE), date, datetime, integer, decimal, boolean,
+/// reference(RESOURCE)), `required` (default false), `sensitivity` (public, internal, sensitive,
+/// special), `sharing` (unconditional, conditional, not_shared), `authorities` (ranked department
+/// ids), `description`, optional `identifier` (citizen_id, uscc, mobile, landline, phone) and
+/// `masking` (id_number, mobile, name, address, suppress).
+struct ResourceFileReader {
+    var reader: NodeReader
+
+    init(file: String) { reader = NodeReader(file: file) }
+
+    static let resourceKeys = ["resource", "title", "description", "identityKey", "fields"]
+    static let fieldKeys = ["name", "type", "required", "sensitivity", "sharing", "authorities", "description",
+                            "identifier", "masking"]
+
+    mutating func read(_ root: JSONNode) -> Resource? {
+        guard reader.object(root, path: "") != nil else { return nil }
+        reader.checkKeys(root, allowed: Self.resourceKeys, path: "")
+        guard let name = reader.string(root, "resource", path: "") else { return nil }
+        if !(name.first?.isUppercase ?? false) || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            reader.problem(root["resource"]?.position, "resource", "resource names are UpperCamelCase ASCII (Person, SocialInsuranceEnrollment)")
+        }
+        let title = reader.localized(root, "title", path: name)
+        let description = reader.localized(root, "description", path: name)
+        let key = reader.stringArray(root, "identityKey", path: name) ?? []
+        if root.member("identityKey") != nil, key.isEmpty {
+            reader.problem(root["identityKey"]?.position, "\(name).identityKey", "identity key needs at least one field")
+        }
+        var fields: [Field] = []
+        if let member = root.member("fields") {
+            if let items = member.value.arrayValue {
+                for (i, item) in items.enumerated() {
+                    if let field = readField(item, resource: name, index: i) {
+                        if let first = fields.first(where: { $0.name == field.name }) {
+                            reader.problem(item["name"]?.position, "\(name).fields.\(field.name)",
+                                           "duplicate field '\(field.name)' (first defined at line \(first.position?.line ?? 0))")
+                        } else {
+                            fields.append(field)
+                        }
+                    }
+                }
+            } else {
+                reader.problem(member.value.position, "\(name).fields", "expected an array of fields, found \(member.value.kindName)")
+            }
+        } else {
+            reader.problem(root.position, name, "missing required key 'fields'")
+        }
+        for (keyField, position) in key where !fields.contains(where: { $0.name == keyField }) {
+            reader.problem(position, "\(name).identityKey", "identity key field '\(keyField)' is not a field of \(name)")
+        }
+        return Resource(name: name, title: title ?? LocalizedText(zh: name, en: name),
+                        description: description ?? LocalizedText(zh: "", en: ""),
+                        identityKey: key.map(\.0), fields: fields, file: reader.file,
+                        position: root["resource"]?.position ?? root.position)
+    }
+
+    mutating func readField(_ node: JSONNode, resource: String, index: Int) -> Field? {
+        var path = "\(resource).fields[\(index)]"
+        guard reader.object(node, path: path) != nil else { return nil }
+        guard let name = reader.string(node, "name", path: path) else { return nil }
+        path = "\(resource).fields.\(name)"
+        reader.checkKeys(node, allowed: Self.fieldKeys, path: path)
+        if !name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") }) {
+            reader.problem(node["name"]?.position, "\(path).name", "field names are snake_case ASCII")
+        }
+        var type: FieldType?
+        if let spelling = reader.string(node, "type", path: path) {
+            type = FieldType(spelling: spelling)
+            if type == nil {
+                reader.problem(node["type"]?.position, "\(path).type",
+                               "unknown field type '\(spelling)' (expected string, code(TABLE), date, datetime, integer, decimal, boolean or reference(RESOURCE))")
+            }
+        }
+        let required = reader.bool(node, "required", path: path) ?? false
+        let sensitivity = reader.choice(node, "sensitivity", path: path, as: Sensitivity.self)
+        let sharing = reader.choice(node, "sharing", path: path, as: SharingType.self)
+        let authorities = reader.stringArray(node, "authorities", path: path) ?? []
+        let description = reader.localized(node, "description", path: path)
+        let identifier = reader.choice(node, "identifier", path: path, as: IdentifierRule.self, required: false)
+        let masking = reader.choice(node, "masking", path: path, as: MaskingHint.self, required: false)
+        guard let type, let sensitivity, let sharing, let description else { return nil }
+        return Field(name: name, type: type, required: required, sensitivity: sensitivity, sharing: sharing,
+                     authorities: authorities.map(\.0), description: description, identifierRule: identifier,
+                     masking: masking, position: node.position)
+    }
+}
