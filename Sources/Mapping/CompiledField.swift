@@ -80,7 +80,7 @@ struct CompiledField: @unchecked Sendable {
             case .warning(let t, let rule, let message): text = t; warning = (rule, message)
             }
         }
-        if text.isEmpty { return fallback(rules) }
+        if text.isEmpty || TextOps.trim(text).isEmpty { return fallback(rules) }
         let outcome = normalize(text, rules: rules, appliedRule: steps.contains { if case .identifier = $0 { true } else { false } })
         switch outcome {
         case .value(let v):
@@ -192,8 +192,13 @@ struct CompiledField: @unchecked Sendable {
         switch type {
         case .string: value = .string(text)
         case .code(let codes, let table):
-            guard codes.contains(text) else { return .invalid(rule: "code.unknown", message: "value is not a code of table '\(table)'") }
-            value = .code(text)
+            if codes.contains(text) {
+                value = .code(text)
+            } else if let code = rules.normalizeCode(table: table, text), codes.contains(code) {
+                value = .code(code)
+            } else {
+                return .invalid(rule: "code.unknown", message: "value is not a code of table '\(table)'")
+            }
         case .date:
             if DateMath.isCanonical(text) { value = .date(text) } else {
                 switch rules.normalizeDate(text) {
@@ -203,8 +208,11 @@ struct CompiledField: @unchecked Sendable {
                 }
             }
         case .datetime:
-            guard let d = ValueNormalizer.datetime(text, rules: rules) else { return .invalid(rule: "datetime.invalid", message: "value is not a date-time") }
-            value = .datetime(d)
+            switch rules.normalizeDateTime(text) {
+            case .valid(let d): value = .datetime(d)
+            case .warning(let d, let r, let m): value = .datetime(d); warning = (r, m)
+            case .invalid(let r, let m): return .invalid(rule: r, message: m)
+            }
         case .integer:
             guard let n = ValueNormalizer.integer(text) else { return .invalid(rule: "integer.invalid", message: "value is not a whole number") }
             value = .integer(n)

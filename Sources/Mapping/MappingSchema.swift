@@ -92,4 +92,18 @@ public protocol MappingRules: Sendable {
     func normalizeDate(_ text: String) -> RuleOutcome
     /// NFKC width folding (full-width digits and letters, U+3000 space).
     func foldWidth(_ text: String) -> String
+    /// Date-time in any department format to `YYYY-MM-DDTHH:MM:SS+08:00`.
+    func normalizeDateTime(_ text: String) -> RuleOutcome
+    /// A code as departments send it (stripped leading zeros, full-width digits) -> the table's
+    /// code, or nil. Called only when the value is not already an exact code.
+    func normalizeCode(table: String, _ text: String) -> String?
+}
+
+extension MappingRules {
+    public func normalizeDateTime(_ text: String) -> RuleOutcome {
+        if let d = ValueNormalizer.datetime(text, rules: self) { return .valid(d) }
+        return .invalid(rule: "datetime.invalid", message: "value is not a date-time")
+    }
+
+    public func normalizeCode(table: String, _ text: String) -> String? { nil }
 }
