@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import RecordStore
 import Store
 import Telemetry
 
@@ -14,6 +15,8 @@ public final class Hub: @unchecked Sendable {
     public private(set) var pool: ConnectionPool!
     public private(set) var embeddedDatabase: EmbeddedPostgres?
     private var server: HTTPServer?
+    /// The catalog, adapters and mappings, and the store they write to (after `start()`).
+    public private(set) var ingest: IngestService!
     let migrator = Migrator(migrations: Schema.migrations)
 
     public init(configuration: HubConfiguration, logger: Logger) {
@@ -28,6 +31,7 @@ public final class Hub: @unchecked Sendable {
     public var databaseURL: String { pool.url }
 
     public func start() throws {
+        let registry = try IngestRegistry.load(configuration, logger: logger)
         let url = try startDatabase()
         pool = ConnectionPool(url: url, maxConnections: configuration.databasePoolSize)
         pool.register(in: metrics)
@@ -40,8 +44,11 @@ public final class Hub: @unchecked Sendable {
         }
         try AdminCredentials.ensure(pool: pool, dataDirectory: configuration.dataDirectory,
                                     configured: configuration.adminToken, logger: logger)
+        try registry.registerTokens(pool: pool, adaptersDirectory: configuration.adaptersDirectory, logger: logger)
+        ingest = IngestService(registry: registry, store: RecordStore(pool: pool, rules: registry.rules))
         let router = Router(defaultBodyLimit: configuration.maxRequestBody)
         SystemRoutes(pool: pool, migrator: migrator, metrics: metrics).register(on: router)
+        RecordRoutes(ingest: ingest, auth: Authenticator(pool: pool), maxIngestBody: configuration.maxIngestBody).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
                                 threads: configuration.httpThreads, logger: logger.child(label: "http"), metrics: metrics)
         do {

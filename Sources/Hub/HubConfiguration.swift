@@ -20,6 +20,14 @@ public struct HubConfiguration: Sendable {
     public var httpThreads: Int = 4
     /// Largest request body accepted by default, in bytes.
     public var maxRequestBody: Int = 1 << 20
+    /// The canonical catalog (resources, code tables).
+    public var catalogDirectory: String = "mappings/catalog"
+    /// Mapping files; an adapter's `mapping` is relative to this folder.
+    public var mappingsDirectory: String = "mappings"
+    /// Adapter declarations (`*.json5`).
+    public var adaptersDirectory: String = "adapters"
+    /// Largest push accepted by `POST /v1/ingest/{adapter}`, in bytes.
+    public var maxIngestBody: Int = 32 << 20
     /// Embedded cluster only: fsync on (false for throwaway test hubs).
     public var durableEmbeddedDatabase: Bool = true
 

@@ -36,3 +36,15 @@ public struct StoreRules: Sendable {
         return parts.joined(separator: "|")
     }
 }
+
+import Catalog
+
+extension StoreRules {
+    /// The store's rules for every resource of the catalog.
+    public init(catalog: Catalog) {
+        self.init(resources: catalog.resources.map { resource in
+            Resource(name: resource.name, identityKey: resource.identityKey, fieldOrder: resource.fields.map(\.name),
+                     authorities: Dictionary(resource.fields.map { ($0.name, $0.authorities) }, uniquingKeysWith: { a, _ in a }))
+        })
+    }
+}

@@ -41,15 +41,25 @@ final class TestHub: @unchecked Sendable {
         (try? String(contentsOfFile: folder + "/admin.token", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 
-    init(embedded: Bool = false, adminToken: String? = nil, databaseURL: String? = nil) throws {
+    init(embedded: Bool = false, adminToken: String? = nil, databaseURL: String? = nil,
+         adapters: [String: String] = [:], maxIngestBody: Int? = nil, beforeStart: (String) throws -> Void = { _ in }) throws {
         folder = try temporaryFolder("ro-hub")
         var config = HubConfiguration()
+        config.catalogDirectory = RepositoryRoot.path + "/mappings/catalog"
+        config.mappingsDirectory = RepositoryRoot.path + "/mappings"
+        config.adaptersDirectory = folder + "/adapters"
+        try FileManager.default.createDirectory(atPath: config.adaptersDirectory, withIntermediateDirectories: true)
+        for (name, text) in adapters {
+            try text.write(toFile: config.adaptersDirectory + "/" + name, atomically: true, encoding: .utf8)
+        }
+        if let maxIngestBody { config.maxIngestBody = maxIngestBody }
         config.port = 0
         config.dataDirectory = folder
         config.databaseURL = embedded ? nil : try databaseURL ?? TestDatabase.fresh()
         config.adminToken = adminToken
         config.durableEmbeddedDatabase = false
         config.databasePoolSize = 4
+        try beforeStart(folder)
         hub = Hub(configuration: config, logger: .silent)
         try hub.start()
     }
@@ -58,4 +68,10 @@ final class TestHub: @unchecked Sendable {
         hub.stop()
         try? FileManager.default.removeItem(atPath: folder)
     }
+}
+
+/// The repository's root folder (for mappings/, adapters/ and the built binary).
+enum RepositoryRoot {
+    static let path: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 }
