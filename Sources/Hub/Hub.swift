@@ -32,15 +32,15 @@ public final class Hub: @unchecked Sendable {
 
     public func start() throws {
         let registry = try IngestRegistry.load(configuration, logger: logger)
-        let url = try startDatabase()
-        pool = ConnectionPool(url: url, maxConnections: configuration.databasePoolSize)
+        let database = try HubDatabase.open(configuration, logger: logger)
+        embeddedDatabase = database.embedded
+        pool = ConnectionPool(url: database.url, maxConnections: configuration.databasePoolSize)
         pool.register(in: metrics)
         do {
-            let applied = try pool.withConnection { try migrator.migrate($0) }
-            if !applied.isEmpty { logger.info("applied migrations", ["ids": applied.joined(separator: ",")]) }
+            try database.migrate(logger: logger)
         } catch {
             stop()
-            throw HubError("the database at \(Self.redacted(url)) is not usable: \(error)")
+            throw error
         }
         try AdminCredentials.ensure(pool: pool, dataDirectory: configuration.dataDirectory,
                                     configured: configuration.adminToken, logger: logger)
@@ -68,22 +68,5 @@ public final class Hub: @unchecked Sendable {
         pool?.close()
         embeddedDatabase?.stop()
         embeddedDatabase = nil
-    }
-
-    private func startDatabase() throws -> String {
-        if let url = configuration.databaseURL, !url.isEmpty { return url }
-        let embedded = try EmbeddedPostgres(options: EmbeddedPostgresOptions(
-            dataDirectory: configuration.dataDirectory, durable: configuration.durableEmbeddedDatabase),
-            logger: logger.child(label: "postgres"))
-        try embedded.start()
-        embeddedDatabase = embedded
-        return embedded.url
-    }
-
-    /// A URL without its password, for logs and errors.
-    static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? url
     }
 }

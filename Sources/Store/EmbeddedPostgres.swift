@@ -44,6 +44,12 @@ public final class EmbeddedPostgres: @unchecked Sendable {
     private let binDirectory: String
     private var running = false
     private let lock = NSLock()
+    /// The flock on `<data-dir>/embedded.lock` held while this process owns the cluster.
+    private var ownerLock: Int32 = -1
+
+    /// Whether this process started the cluster and will stop it (false when it attached to a
+    /// cluster another live process owns, such as `recordonce import` next to a running hub).
+    public var isOwner: Bool { ownerLock >= 0 }
 
     /// The role the hub connects as (trust authentication over the private socket).
     public static let role = "recordonce"
@@ -74,12 +80,28 @@ public final class EmbeddedPostgres: @unchecked Sendable {
     }
 
     /// Creates the cluster if needed, starts it, creates the hub's database, and returns its URL.
+    ///
+    /// One process owns a cluster at a time (an flock on `<data-dir>/embedded.lock`, released by
+    /// the kernel even after kill -9). A second process, such as an import next to a running hub,
+    /// attaches to the running cluster and leaves it running when it is done.
     @discardableResult
     public func start() throws -> String {
         lock.lock()
         defer { lock.unlock() }
         let fm = FileManager.default
         try fm.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+        let lockPath = options.dataDirectory + "/embedded.lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw EmbeddedPostgresError("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            guard isRunning else {
+                throw EmbeddedPostgresError("another process holds \(lockPath) but its PostgreSQL is not running; try again in a moment")
+            }
+            logger.info("attaching to the embedded PostgreSQL another process runs", ["folder": clusterDirectory])
+            return url
+        }
+        ownerLock = fd
         let asRoot = geteuid() == 0
         if asRoot { try ensureSystemUser() }
         if !fm.fileExists(atPath: clusterDirectory + "/PG_VERSION") {
@@ -88,9 +110,14 @@ public final class EmbeddedPostgres: @unchecked Sendable {
         try writeSettings(asRoot: asRoot)
         try clearLeftoverPostmaster()
         logger.info("starting embedded PostgreSQL", ["folder": clusterDirectory])
-        try Subprocess.check(command(["pg_ctl", "start", "-w", "-t", "60", "-s", "-D", clusterDirectory,
-                                      "-l", clusterDirectory + "/server.log"]),
-                             outputFile: clusterDirectory + "/pg_ctl.log")
+        do {
+            try Subprocess.check(command(["pg_ctl", "start", "-w", "-t", "60", "-s", "-D", clusterDirectory,
+                                          "-l", clusterDirectory + "/server.log"]),
+                                 outputFile: clusterDirectory + "/pg_ctl.log")
+        } catch {
+            releaseOwnership()
+            throw error
+        }
         running = true
         try createDatabaseIfMissing(options.database)
         return url
@@ -100,11 +127,27 @@ public final class EmbeddedPostgres: @unchecked Sendable {
     public func stop() {
         lock.lock()
         defer { lock.unlock() }
+        defer { releaseOwnership() }
         guard running else { return }
         running = false
         logger.info("stopping embedded PostgreSQL")
         _ = try? Subprocess.run(command(["pg_ctl", "stop", "-w", "-t", "60", "-s", "-m", "fast", "-D", clusterDirectory]),
                                 outputFile: clusterDirectory + "/pg_ctl.log")
+    }
+
+    /// Lets go of the cluster without stopping it, as a killed process would (tests only).
+    public func abandonForTesting() {
+        lock.lock()
+        defer { lock.unlock() }
+        running = false
+        releaseOwnership()
+    }
+
+    private func releaseOwnership() {
+        guard ownerLock >= 0 else { return }
+        flock(ownerLock, LOCK_UN)
+        close(ownerLock)
+        ownerLock = -1
     }
 
     /// Whether the postmaster answers (used by tests that stop and start it under a running hub).

@@ -17,17 +17,9 @@ let databaseCommand = Command(
             options: HubOptions.database + HubOptions.logging
         ) { args in
             let logger = HubOptions.logger(args, label: "migrate")
-            let config = try HubOptions.configuration(args)
-            var embedded: EmbeddedPostgres?
-            defer { embedded?.stop() }
-            let url: String
-            if let given = config.databaseURL {
-                url = given
-            } else {
-                embedded = try EmbeddedPostgres(options: EmbeddedPostgresOptions(dataDirectory: config.dataDirectory), logger: logger)
-                url = try embedded!.start()
-            }
-            let applied = try Migrator(migrations: Schema.migrations).migrate(PostgresConnection(url: url)) { id in
+            let database = try HubDatabase.open(try HubOptions.configuration(args), logger: logger)
+            defer { database.close() }
+            let applied = try Migrator(migrations: Schema.migrations).migrate(PostgresConnection(url: database.url)) { id in
                 print("applied \(id)")
             }
             print(applied.isEmpty ? "database is up to date (\(Schema.migrations.count) migrations)" : "applied \(applied.count) migration(s)")

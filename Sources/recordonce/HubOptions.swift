@@ -12,6 +12,16 @@ enum HubOptions {
                environment: "RECORDONCE_DATA_DIR", default: "./var"),
     ]
 
+    /// Where the catalog, the mappings and the adapter declarations are.
+    static let content: [Option] = [
+        Option("catalog", value: "DIR", help: "The canonical catalog folder.", environment: "RECORDONCE_CATALOG_DIR",
+               default: "mappings/catalog"),
+        Option("mappings", value: "DIR", help: "Mapping files; an adapter's mapping is relative to it.",
+               environment: "RECORDONCE_MAPPINGS_DIR", default: "mappings"),
+        Option("adapters", value: "DIR", help: "Adapter declarations (*.json5).", environment: "RECORDONCE_ADAPTERS_DIR",
+               default: "adapters"),
+    ]
+
     static let logging: [Option] = [
         Option("log-format", value: "FORMAT", help: "Log lines on stderr: json for machines, text for people.",
                environment: "RECORDONCE_LOG_FORMAT", default: "json", choices: ["json", "text"]),
@@ -36,6 +46,9 @@ enum HubOptions {
         config.databaseURL = args.value("database-url")
         config.dataDirectory = args.value("data-dir") ?? "./var"
         config.adminToken = ProcessInfo.processInfo.environment["RECORDONCE_ADMIN_TOKEN"]
+        if let dir = args.value("catalog") { config.catalogDirectory = dir }
+        if let dir = args.value("mappings") { config.mappingsDirectory = dir }
+        if let dir = args.value("adapters") { config.adaptersDirectory = dir }
         if let host = args.value("host") { config.host = host }
         if let port = try args.int("port") {
             guard (0...65535).contains(port) else { throw UsageError("--port must be between 0 and 65535, got \(port)") }

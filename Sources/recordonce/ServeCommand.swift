@@ -12,7 +12,7 @@ let serveCommand = Command(
     RECORDONCE_ADMIN_TOKEN sets it instead. Requests authenticate with
     'Authorization: Bearer <token>'. Probes: GET /healthz, /readyz, /version, /metrics.
     """,
-    options: HubOptions.server + HubOptions.database + HubOptions.logging
+    options: HubOptions.server + HubOptions.database + HubOptions.content + HubOptions.logging
 ) { args in
     let logger = HubOptions.logger(args)
     let hub = Hub(configuration: try HubOptions.configuration(args), logger: logger)

@@ -24,6 +24,7 @@ import Testing
         let killedHub = try EmbeddedPostgres(options: .init(dataDirectory: folder, durable: false))
         try killedHub.start()
         // The hub "dies" without stopping its cluster; the next hub must still start.
+        killedHub.abandonForTesting()
         let next = try EmbeddedPostgres(options: .init(dataDirectory: folder, durable: false))
         try next.start()
         defer { next.stop() }
@@ -43,6 +44,21 @@ import Testing
         try pg.start()
         defer { pg.stop() }
         #expect(pg.isRunning)
+    }
+
+    @Test func aSecondProcessAttachesToTheRunningClusterAndLeavesItRunning() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let owner = try EmbeddedPostgres(options: .init(dataDirectory: folder, durable: false))
+        try owner.start()
+        defer { owner.stop() }
+        let importer = try EmbeddedPostgres(options: .init(dataDirectory: folder, durable: false))
+        try importer.start()
+        #expect(!importer.isOwner)
+        #expect(owner.isOwner)
+        importer.stop()
+        #expect(owner.isRunning)
+        #expect(try PostgresConnection(url: owner.url).query("SELECT 1 AS one").first?["one"] == "1")
     }
 
     @Test func missingServerBinariesSayToRunSetup() throws {
