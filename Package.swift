@@ -43,7 +43,8 @@ let package = Package(
         // Record once: identity resolution, survivorship, provenance, history, rejects, ingest.
         .target(name: "RecordStore", dependencies: ["Adapters", "Store", "Catalog", "Mapping", "SourceFormats", "JSON5", "Secrets", "Telemetry"], swiftSettings: strict),
         // Wiring: API, auth, lifecycle.
-        .target(name: "Hub", dependencies: ["RecordStore", "Adapters", "Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"], swiftSettings: strict),
+        .target(name: "Hub", dependencies: ["RecordStore", "Adapters", "Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"],
+                resources: [.copy("Resources/openapi.json")], swiftSettings: strict),
         // Small command-line framework (subcommands, options, generated --help).
         .target(name: "CLIKit", swiftSettings: strict),
         .executableTarget(name: "recordonce", dependencies: ["Hub", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),

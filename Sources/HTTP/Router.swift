@@ -81,6 +81,11 @@ public final class Router: @unchecked Sendable {
         }
     }
 
+    /// Every registered route's method and pattern, in registration order (for API documentation checks).
+    public var registeredRoutes: [(method: HTTPMethod, pattern: String)] {
+        lock.withLock { routes.map { ($0.method, $0.pattern) } }
+    }
+
     /// The routes registered so far, as an immutable table.
     func table() -> RouteTable {
         lock.withLock { RouteTable(routes: routes, defaultBodyLimit: defaultBodyLimit) }

@@ -15,6 +15,8 @@ public final class Hub: @unchecked Sendable {
     public private(set) var pool: ConnectionPool!
     public private(set) var embeddedDatabase: EmbeddedPostgres?
     private var server: HTTPServer?
+    /// The routes this hub serves (for the OpenAPI completeness check).
+    public private(set) var router: Router?
     /// The catalog, adapters and mappings, and the store they write to (after `start()`).
     public private(set) var ingest: IngestService!
     let migrator = Migrator(migrations: Schema.migrations)
@@ -58,6 +60,7 @@ public final class Hub: @unchecked Sendable {
             throw error
         }
         self.server = server
+        self.router = router
         logger.info("hub listening", ["host": configuration.host, "port": String(server.boundPort)])
     }
 

@@ -19,10 +19,21 @@ struct SystemRoutes {
         router.add(.GET, "/version") { _ in
             Response.jsonText(#"{"name":"\#(BuildInfo.name)","version":"\#(BuildInfo.version)"}"#)
         }
+        let openAPI = Self.openAPIDocument
+        router.add(.GET, "/openapi.json") { _ in
+            Response.bytes(openAPI, contentType: "application/json")
+        }
         router.add(.GET, "/metrics") { _ in
             Response.text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
     }
+
+    /// docs/openapi.json, bundled with the binary.
+    static let openAPIDocument: [UInt8] = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+              let data = try? Data(contentsOf: url) else { return Array(#"{"error":"openapi.json missing from the build"}"#.utf8) }
+        return Array(data)
+    }()
 
     /// 200 when the database answers and every migration is applied, 503 (with the reason) otherwise.
     /// A pooled connection broken by a database restart is retried once on a fresh one.
