@@ -42,15 +42,18 @@ let package = Package(
         .target(name: "Adapters", dependencies: ["JSON5", "Secrets"], swiftSettings: strict),
         // Record once: identity resolution, survivorship, provenance, history, rejects, ingest.
         .target(name: "RecordStore", dependencies: ["Adapters", "Store", "Catalog", "Mapping", "SourceFormats", "JSON5", "Secrets", "Telemetry"], swiftSettings: strict),
+        // A synthetic district and its departments' systems, for the demo, the tests and the benchmarks.
+        .target(name: "DemoDepartments", dependencies: ["Catalog", "Secrets"], swiftSettings: strict),
         // Wiring: API, auth, lifecycle.
         .target(name: "Hub", dependencies: ["RecordStore", "Adapters", "Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"],
                 resources: [.copy("Resources/openapi.json")], swiftSettings: strict),
         // Small command-line framework (subcommands, options, generated --help).
         .target(name: "CLIKit", swiftSettings: strict),
-        .executableTarget(name: "recordonce", dependencies: ["Hub", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
+        .executableTarget(name: "recordonce", dependencies: ["Hub", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),
         // Benchmarks (run in release: `swift run -c release recordonce-bench --help`); figures go to docs/benchmarks.md.
         .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry"], swiftSettings: strict),
 
+        .testTarget(name: "DemoDepartmentsTests", dependencies: ["DemoDepartments", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "JSON5"], swiftSettings: strict),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore"], swiftSettings: strict),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strict),
