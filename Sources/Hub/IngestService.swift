@@ -65,9 +65,10 @@ public final class IngestService: Sendable {
                            progress: (ImportProgress) -> Void = { _ in }) throws -> ImportProgress {
         let (declaration, plan) = try adapter(adapterID)
         let source = try ByteSource(path: path)
-        let reader: any SourceRecordReader = plan.source.format == .xml
-            ? try SourceReaders.open(path: path, options: plan.source.readOptions)
-            : try SourceReaders.reader(source: source, options: plan.source.readOptions)
+        let options = Self.importOptions(plan.source.readOptions, fileName: path)
+        let reader: any SourceRecordReader = options.format == .xml
+            ? try SourceReaders.open(path: path, options: options)
+            : try SourceReaders.reader(source: source, options: options)
         var state = ImportProgress()
         state.bytesTotal = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let started = Date()
@@ -85,7 +86,7 @@ public final class IngestService: Sendable {
             state.conflicts += outcome.conflicts
             state.batches += 1
             state.seconds = Date().timeIntervalSince(started)
-            state.bytesRead = plan.source.format == .xml ? nil : source.bytesRead
+            state.bytesRead = options.format == .xml ? nil : source.bytesRead
             batch.removeAll(keepingCapacity: true)
             progress(state)
         }
@@ -96,6 +97,16 @@ public final class IngestService: Sendable {
         try flush()
         state.seconds = Date().timeIntervalSince(started)
         return state
+    }
+
+    /// A JSON adapter's records may also be imported as NDJSON (one record per line, no
+    /// envelope), which streams: a JSON document is read whole, an NDJSON file line by line.
+    static func importOptions(_ options: SourceReadOptions, fileName: String) -> SourceReadOptions {
+        guard options.format == .json, SourceFormat(fileName: fileName) == .ndjson else { return options }
+        var ndjson = options
+        ndjson.format = .ndjson
+        ndjson.recordsPath = nil
+        return ndjson
     }
 
     /// Maps an open reject's record again with the adapter's current mapping and stores it.

@@ -10,7 +10,8 @@ let importCommand = Command(
     abstract: "Load a department's file through its adapter's mapping into the store.",
     discussion: """
     The file is read in the adapter's format (its mapping's source.format) and streamed: memory
-    does not grow with the file. Records are stored in batches, one transaction each; bad records
+    does not grow with the file. For a JSON adapter, a file named *.ndjson or *.jsonl holds one
+    record per line without the envelope; it streams, where a JSON document is read whole. Records are stored in batches, one transaction each; bad records
     go to the rejects table with their reasons and the good ones beside them are kept. Importing
     the same file again changes nothing and emits no change events. Run it next to a running hub
     (same --data-dir) or on its own. A progress line shows records/s, rejections and the ETA when
