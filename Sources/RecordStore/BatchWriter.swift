@@ -15,8 +15,8 @@ struct BatchWriter {
     let observedAt: String
 
     private var outcomes: [RecordOutcome?] = []
-    private var landing: [String: (hash: [UInt8], status: String)] = [:]
-    private var landingOrder: [String] = []
+    private var landing: [LandingKey: String] = [:]
+    private var landingOrder: [LandingKey] = []
     private var rejects: [(key: String?, position: String, issues: String, record: String?, fingerprint: [UInt8])] = []
 
     init(connection: PostgresConnection, rules: StoreRules, adapter: AdapterDeclaration, plan: MappingPlan, observedAt: String) {
@@ -116,29 +116,34 @@ struct BatchWriter {
             SELECT source_key, content_hash, status, mapping_version FROM landing
             WHERE adapter = $1 AND source_key = ANY($2::text[])
             """, [adapter.id, keys])
-        var known: [String: [UInt8]] = [:]
+        var seen = Set<LandingKey>()
         for row in rows.rows {
-            let status = row["status"]
-            let version = Int(row["mapping_version"] ?? "") ?? 0
             // A rejected record is worth another try once the mapping has changed.
-            if status == "rejected" && version != plan.version { continue }
-            known[row["source_key"]!] = PostgresBytes(postgresText: row["content_hash"]!)?.bytes
+            if row["status"] == "rejected" && Int(row["mapping_version"] ?? "") != plan.version { continue }
+            guard let hash = PostgresBytes(postgresText: row["content_hash"]!)?.bytes else { continue }
+            seen.insert(LandingKey(key: row["source_key"]!, hash: hash))
         }
         var changed: [BatchPreparation.Prepared] = []
         for p in prepared {
-            if known[p.key] == p.hash {
+            // Seen before (or earlier in this batch) with this very content: nothing to do.
+            if !seen.insert(LandingKey(key: p.key, hash: p.hash)).inserted {
                 outcomes[p.index] = RecordOutcome(position: p.record.locator.description, sourceKey: p.key, status: .unchanged, problems: [], entities: [])
             } else {
                 changed.append(p)
-                known[p.key] = p.hash   // a second identical copy later in the batch is unchanged
             }
         }
         return changed
     }
 
+    private struct LandingKey: Hashable {
+        let key: String
+        let hash: [UInt8]
+    }
+
     private mutating func land(_ p: BatchPreparation.Prepared, status: String) {
-        if landing[p.key] == nil { landingOrder.append(p.key) }
-        landing[p.key] = (p.hash, status)
+        let id = LandingKey(key: p.key, hash: p.hash)
+        if landing[id] == nil { landingOrder.append(id) }
+        landing[id] = status
     }
 
     private func writeLanding() throws {
@@ -146,11 +151,10 @@ struct BatchWriter {
         try connection.execute("""
             INSERT INTO landing (adapter, source_key, content_hash, status, mapping_version)
             SELECT $1, k, h, s, $5 FROM unnest($2::text[], $3::bytea[], $4::text[]) AS u(k, h, s)
-            ON CONFLICT (adapter, source_key) DO UPDATE
-              SET content_hash = EXCLUDED.content_hash, status = EXCLUDED.status,
-                  mapping_version = EXCLUDED.mapping_version, last_changed = now()
-            """, [adapter.id, landingOrder, landingOrder.map { PostgresBytes(landing[$0]!.hash) },
-                  landingOrder.map { landing[$0]!.status }, plan.version])
+            ON CONFLICT (adapter, source_key, content_hash) DO UPDATE
+              SET status = EXCLUDED.status, mapping_version = EXCLUDED.mapping_version, last_changed = now()
+            """, [adapter.id, landingOrder.map(\.key), landingOrder.map { PostgresBytes($0.hash) },
+                  landingOrder.map { landing[$0]! }, plan.version])
     }
 
     private func writeRejects() throws {

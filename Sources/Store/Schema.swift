@@ -41,8 +41,9 @@ public enum Schema {
             INSERT INTO change_log_head VALUES (true, 0);
             """),
         Migration(id: "0003_record_store", sql: """
-            -- Landing: one row per source record an adapter delivered, so that re-delivering an
-            -- identical record (same adapter, source key and content hash) is a no-op.
+            -- Landing: one row per distinct content an adapter delivered under a source key, so
+            -- that re-delivering a record seen before (same adapter, source key and content hash)
+            -- is a no-op, even when a file also holds later corrections of the same key.
             CREATE TABLE landing (
                 adapter       text NOT NULL,
                 source_key    text NOT NULL,
@@ -51,7 +52,7 @@ public enum Schema {
                 mapping_version integer NOT NULL,
                 first_seen    timestamptz NOT NULL DEFAULT now(),
                 last_changed  timestamptz NOT NULL DEFAULT now(),
-                PRIMARY KEY (adapter, source_key)
+                PRIMARY KEY (adapter, source_key, content_hash)
             );
 
             -- Golden records: one per resource and identity key. record holds the values,

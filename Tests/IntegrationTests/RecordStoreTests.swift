@@ -141,6 +141,21 @@ enum StoreFixture {
         #expect(try store.pool.withConnection { try $0.query("SELECT count(*) AS n FROM entity_versions").first?["n"] } == "2")
     }
 
+    @Test func redeliveringAFileWithCorrectionsOfOneKeyDoesNotReplayItsHistory() throws {
+        let store = try StoreFixture.store()
+        let adapter = StoreFixture.adapter(StoreFixture.police)
+        let original = #"{"key":"P1","GMSFHM":"11010519491231002X","XM":"张三","XB":"1"}"#
+        let correction = #"{"key":"P1","GMSFHM":"11010519491231002X","XM":"张叁","XB":"1"}"#
+        try store.ingest(StoreFixture.records("[\(original)]"), adapter: adapter, plan: StoreFixture.police)
+        try store.ingest(StoreFixture.records("[\(correction)]"), adapter: adapter, plan: StoreFixture.police)
+        #expect(try golden(store).version == 2)
+        let replay = try store.ingest(StoreFixture.records("[\(original),\(correction)]"), adapter: adapter, plan: StoreFixture.police)
+        #expect(replay.count(.unchanged) == 2)
+        #expect(replay.events == 0)
+        #expect(try golden(store).version == 2)
+        #expect(try golden(store).record.contains("张叁"))
+    }
+
     @Test func badRecordsGoToRejectsWithReasonsAndTheGoodOnesAreStored() throws {
         let store = try StoreFixture.store()
         // Element 1 has a short ID; the reader also reports a malformed element.
