@@ -19,7 +19,7 @@ import JSON5
 /// Field keys: `name`, `type` (string, code(TABLE), date, datetime, integer, decimal, boolean,
 /// reference(RESOURCE)), `required` (default false), `sensitivity` (public, internal, sensitive,
 /// special), `sharing` (unconditional, conditional, not_shared), `authorities` (ranked department
-/// ids), `description`, optional `identifier` (citizen_id, uscc, mobile, landline, phone) and
+/// ids), `description`, optional `identifier` (citizen_id, uscc, mobile, landline, phone, disability_certificate) and
 /// `masking` (id_number, mobile, name, address, suppress).
 struct ResourceFileReader {
     var reader: NodeReader
