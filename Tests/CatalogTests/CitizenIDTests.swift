@@ -190,3 +190,23 @@ func withCheck(_ first17: String) -> String { first17 + String(CitizenID.checkCh
 extension String {
     init(format2 value: Int) { self = value < 10 ? "0\(value)" : "\(value)" }
 }
+
+@Suite struct DisabilityCertificateTests {
+    func check(_ text: String) -> IdentifierResult { DisabilityCertificate.normalize(text, today: fixedToday) }
+
+    @Test func validCertificateIsCitizenIDPlusCategoryAndGrade() {
+        #expect(normalized(check("11010519491231002X41")) == "11010519491231002X41")
+        #expect(normalized(check("11010519491231002x74")) == "11010519491231002X74")
+        #expect(normalized(IdentifierRule.disabilityCertificate.normalize("４４０５２４１８８００１０１００１４１１", today: fixedToday)) == "44052418800101001411")
+    }
+
+    @Test func badCertificates() {
+        #expect(rejection(check("11010519491231002X81")) == .invalidCategoryOrGrade) // category 8
+        #expect(rejection(check("11010519491231002X45")) == .invalidCategoryOrGrade) // grade 5
+        #expect(rejection(check("11010519491231002X40")) == .invalidCategoryOrGrade)
+        #expect(rejection(check("11010519491231002141")) == .checkCharacterMismatch)
+        #expect(rejection(check("11010519491231002X4")) == .wrongLength)
+        #expect(rejection(check("11010519491231002X4A")) == .invalidCharacter)
+        #expect(rejection(check("")) == .empty)
+    }
+}

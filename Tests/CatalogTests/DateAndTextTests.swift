@@ -79,6 +79,10 @@ import Testing
         #expect(TextNormalizer.fold("张\u{3000}三") == "张 三")
         #expect(TextNormalizer.fold("成华区建设路１２号") == "成华区建设路12号")
         #expect(TextNormalizer.fold("\u{FEFF}王五") == "王五")
+        #expect(TextNormalizer.fold("a\u{2003}b\u{200B}c\u{00A0}") == "a bc")
+        #expect(TextNormalizer.fold("！～｛｝＠") == "!~{}@")
+        #expect(TextNormalizer.fold("ｚ") == "z")
+        #expect(TextNormalizer.fold("\u{FF5F}") == "\u{FF5F}") // white parenthesis: not an ASCII form, kept
     }
 
     @Test func asciiFastPathTrimsOnly() {

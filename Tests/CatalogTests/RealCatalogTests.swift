@@ -101,3 +101,39 @@ let catalogDirectory = repositoryRoot + "/mappings/catalog"
         #expect(current == expected, "docs/catalog.md is out of date: run `swift run recordonce catalog --update-docs docs/catalog.md`")
     }
 }
+
+@Suite struct CodeLookupTests {
+    @Test func normalizedCodeRestoresWhatSpreadsheetsStrip() throws {
+        let catalog = try Catalog.load(directory: catalogDirectory)
+        let relationship = try #require(catalog.codeTable("relationship"))
+        #expect(relationship.normalizedCode("2") == "02")
+        #expect(relationship.normalizedCode(" 02 ") == "02")
+        #expect(relationship.normalizedCode("98") == nil)
+        #expect(relationship.normalizedCode("") == nil)
+        #expect(relationship.normalizedCode("x") == nil)
+        let insurance = try #require(catalog.codeTable("insurance_type"))
+        #expect(insurance.normalizedCode("110") == "110")
+        #expect(insurance.normalizedCode("11") == nil)
+        let sex = try #require(catalog.codeTable("sex"))
+        #expect(sex.normalizedCode("１") == "1")
+        #expect(sex.normalizedCode("01") == nil)
+    }
+
+    @Test func identifierRulesDispatchByName() {
+        #expect(IdentifierRule(rawValue: "citizen_id")?.normalize("110105491231002", today: fixedToday).map(\.normalized)
+                == .success("11010519491231002X"))
+        #expect(IdentifierRule(rawValue: "uscc")?.normalize("91350100M000100Y43").map(\.normalized) == .success("91350100M000100Y43"))
+        #expect(IdentifierRule(rawValue: "mobile")?.normalize("138-1234-5678").map(\.normalized) == .success("13812345678"))
+        #expect(IdentifierRule(rawValue: "landline")?.normalize("13812345678").map(\.normalized) == .failure(.invalidAreaCode))
+        #expect(IdentifierRule(rawValue: "ssn") == nil)
+    }
+
+    @Test func fieldTypeSpellingsRoundTrip() {
+        for spelling in ["string", "code(sex)", "date", "datetime", "integer", "decimal", "boolean", "reference(Person)"] {
+            #expect(FieldType(spelling: spelling)?.description == spelling)
+        }
+        for bad in ["int", "code()", "code(sex", "reference(Per son)", "String", ""] {
+            #expect(FieldType(spelling: bad) == nil)
+        }
+    }
+}

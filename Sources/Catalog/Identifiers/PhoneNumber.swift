@@ -6,21 +6,23 @@ public enum PhoneNumber {
     ///
     /// Carrier prefixes are not checked: numbers move between carriers.
     public static func normalizeMobile(_ text: String) -> IdentifierResult {
-        let folding = ASCIIFolding(text)
-        if folding.bytes.isEmpty { return folding.hadForeignCharacter ? .failure(.invalidCharacter) : .failure(.empty) }
-        if folding.hadForeignCharacter { return .failure(.invalidCharacter) }
-        var digits: [UInt8] = []
-        digits.reserveCapacity(16)
-        for b in folding.bytes {
-            if ASCIIFolding.isDigit(b) { digits.append(b); continue }
-            if isSeparator(b) || (b == UInt8(ascii: "+") && digits.isEmpty) { continue }
-            return .failure(.invalidCharacter)
+        ASCIIFolding.withFolded(text) { outcome, buffer in
+            guard case .folded(let count) = outcome else { return .failure(outcome == .empty ? .empty : .invalidCharacter) }
+            // Digits are compacted to the front of the same buffer.
+            var n = 0
+            for k in 0..<count {
+                let b = buffer[k]
+                if ASCIIFolding.isDigit(b) { buffer[n] = b; n += 1; continue }
+                if isSeparator(b) || (b == UInt8(ascii: "+") && n == 0) { continue }
+                return .failure(.invalidCharacter)
+            }
+            var start = 0
+            if n == 15, buffer[0] == 0x30, buffer[1] == 0x30, buffer[2] == 0x38, buffer[3] == 0x36 { start = 4 }
+            if n == 13, buffer[0] == 0x38, buffer[1] == 0x36 { start = 2 }
+            guard n - start == 11 else { return .failure(.wrongLength) }
+            guard buffer[start] == UInt8(ascii: "1"), buffer[start + 1] >= UInt8(ascii: "3") else { return .failure(.unrecognizedFormat) }
+            return .success(IdentifierValue(String(decoding: UnsafeMutableBufferPointer(rebasing: buffer[start..<n]), as: UTF8.self)))
         }
-        if digits.count == 15, digits.starts(with: Array("0086".utf8)) { digits.removeFirst(4) }
-        if digits.count == 13, digits.starts(with: Array("86".utf8)) { digits.removeFirst(2) }
-        guard digits.count == 11 else { return .failure(.wrongLength) }
-        guard digits[0] == UInt8(ascii: "1"), digits[1] >= UInt8(ascii: "3") else { return .failure(.unrecognizedFormat) }
-        return .success(IdentifierValue(String(decoding: digits, as: UTF8.self)))
     }
 
     /// `(028)8555-1234`, `028 85551234 转 123`, `+86 28 85551234` -> `028-85551234` (`-123` for an extension).

@@ -45,7 +45,7 @@ public enum CatalogDocument {
                 if let masking = field.masking { rules.append("mask `\(masking.rawValue)`") }
                 let type: String
                 switch field.type {
-                case .code(let table): type = "[`code(\(table))`](#code-\(table.replacingOccurrences(of: "_", with: "-")))"
+                case .code(let table): type = "[`code(\(table))`](#code-\(table))"
                 case .reference(let target): type = "[`reference(\(target))`](#\(target.lowercased()))"
                 default: type = "`\(field.type)`"
                 }
