@@ -170,81 +170,81 @@ struct BatchWriter {
 
     // MARK: entities
 
+    /// A golden record after merging this batch's observations into it.
+    private struct Merged {
+        let resource: String
+        let key: String
+        let previousVersion: Int
+        let fields: [String: GoldenField]
+        let changed: [String]
+        let record: String
+        let provenance: String
+    }
+
     private mutating func merge(bound: [String: [Bound]], order: [(resource: String, key: String)],
                                 into result: inout BatchOutcome) throws -> [NewChangeEvent] {
         guard !order.isEmpty else { return [] }
         // Lock in one global order so that concurrent batches never wait on each other in a cycle.
         let sorted = order.sorted { ($0.resource, $0.key) < ($1.resource, $1.key) }
-        let resources = sorted.map(\.resource), keys = sorted.map(\.key)
-        try connection.execute("""
-            INSERT INTO entities (resource, identity_key, version, record, provenance)
-            SELECT r, k, 0, '{}', '{}' FROM unnest($1::text[], $2::text[]) AS u(r, k)
-            ON CONFLICT (resource, identity_key) DO NOTHING
-            """, [resources, keys])
-        let rows = try connection.query("""
-            SELECT e.id, e.resource, e.identity_key, e.version, e.record::text AS record, e.provenance::text AS provenance
-            FROM entities e JOIN unnest($1::text[], $2::text[]) AS u(r, k) ON e.resource = u.r AND e.identity_key = u.k
-            ORDER BY e.resource, e.identity_key
-            FOR UPDATE OF e
-            """, [resources, keys])
+        var existing = try lockExisting(sorted)
+        let found = Set(existing.map { $0.resource + "\u{1F}" + $0.key })
+        let missing = sorted.filter { !found.contains($0.resource + "\u{1F}" + $0.key) }
 
-        var updates: (ids: [String], versions: [Int], records: [String], provenance: [String], changed: [String]) = ([], [], [], [], [])
-        var unusedNew: [String] = []
+        var writes: [(id: String, merged: Merged)] = []
         var conflicts: (entity: [String], resource: [String], field: [String], golden: [String], challenger: [String], adapter: [String]) = ([], [], [], [], [], [])
-        var events: [NewChangeEvent] = []
 
-        for row in rows.rows {
-            let id = row["id"]!, resource = row["resource"]!, key = row["identity_key"]!
-            let version = Int(row["version"]!) ?? 0
-            guard let observations = bound[resource + "\u{1F}" + key], let spec = rules.resources[resource] else { continue }
-            let current = version == 0 ? [:] : try GoldenRecordCodec.decode(record: row["record"]!, provenance: row["provenance"]!)
-            var seen: [Observation] = []
-            for b in observations {
-                for field in b.record.fields {
-                    seen.append(Observation(field: field.name, value: GoldenRecordCodec.literal(field.value), provenance: b.provenance))
-                }
+        // New entities: written once, with their whole first version.
+        if !missing.isEmpty {
+            let fresh = missing.compactMap { merged(resource: $0.resource, key: $0.key, version: 0, current: [:], bound: bound) }
+            let inserted = try connection.query("""
+                INSERT INTO entities (resource, identity_key, version, record, provenance)
+                SELECT r, k, 1, rec::jsonb, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(r, k, rec, p)
+                ON CONFLICT (resource, identity_key) DO NOTHING
+                RETURNING id, resource, identity_key
+                """, [fresh.map(\.resource), fresh.map(\.key), fresh.map(\.record), fresh.map(\.provenance)])
+            var ids: [String: String] = [:]
+            for row in inserted.rows { ids[row["resource"]! + "\u{1F}" + row["identity_key"]!] = row["id"]! }
+            var raced: [(resource: String, key: String)] = []
+            for m in fresh {
+                if let id = ids[m.resource + "\u{1F}" + m.key] { writes.append((id, m)) } else { raced.append((m.resource, m.key)) }
             }
-            let merged = Survivorship(authorities: spec.authorities).merge(current, seen)
-            for conflict in merged.conflicts {
-                conflicts.entity.append(id)
-                conflicts.resource.append(resource)
-                conflicts.field.append(conflict.field)
-                conflicts.golden.append(GoldenRecordCodec.conflictSide(conflict.golden))
-                conflicts.challenger.append(GoldenRecordCodec.conflictSide(conflict.challenger))
-                conflicts.adapter.append(conflict.challenger.provenance.adapter)
-            }
-            let reference = "\(resource)/\(id)"
-            for b in observations where outcomes[b.index]?.entities.contains(reference) == false {
-                outcomes[b.index]?.entities.append(reference)
-            }
-            guard !merged.changedFields.isEmpty else {
-                if version == 0 { unusedNew.append(id) }
-                continue
-            }
-            let record = GoldenRecordCodec.recordJSON(merged.fields, order: spec.fieldOrder)
-            let provenance = GoldenRecordCodec.provenanceJSON(merged.fields, order: spec.fieldOrder)
-            updates.ids.append(id)
-            updates.versions.append(version + 1)
-            updates.records.append(record)
-            updates.provenance.append(provenance)
-            updates.changed.append([String](merged.changedFields).postgresText ?? "{}")
-            events.append(NewChangeEvent(resource: resource, entityID: id, version: version + 1,
-                                         operation: version == 0 ? .created : .updated, changedFields: merged.changedFields,
-                                         record: record, sources: GoldenRecordCodec.sourcesJSON(merged.fields, changed: merged.changedFields)))
+            // Another batch created some of them meanwhile: merge into theirs like any existing entity.
+            if !raced.isEmpty { existing += try lockExisting(raced) }
         }
 
-        if !updates.ids.isEmpty {
+        var updates: [(id: String, merged: Merged)] = []
+        for row in existing {
+            let current = try GoldenRecordCodec.decode(record: row.record, provenance: row.provenance)
+            guard let m = merged(resource: row.resource, key: row.key, version: row.version, current: current, bound: bound,
+                                 conflicts: { conflict in
+                                     conflicts.entity.append(row.id)
+                                     conflicts.resource.append(row.resource)
+                                     conflicts.field.append(conflict.field)
+                                     conflicts.golden.append(GoldenRecordCodec.conflictSide(conflict.golden))
+                                     conflicts.challenger.append(GoldenRecordCodec.conflictSide(conflict.challenger))
+                                     conflicts.adapter.append(conflict.challenger.provenance.adapter)
+                                 }) else {
+                note(entity: row.id, resource: row.resource, key: row.key, bound: bound)
+                continue
+            }
+            updates.append((row.id, m))
+        }
+        for w in writes + updates { note(entity: w.id, resource: w.merged.resource, key: w.merged.key, bound: bound) }
+
+        if !updates.isEmpty {
             try connection.execute("""
                 UPDATE entities e SET version = u.v, record = u.r::jsonb, provenance = u.p::jsonb, updated_at = now()
                 FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, v, r, p) WHERE e.id = u.id
-                """, [updates.ids, updates.versions, updates.records, updates.provenance])
-            try connection.execute("""
-                INSERT INTO entity_versions (entity_id, version, record, provenance, changed_fields)
-                SELECT id, v, r::jsonb, p::jsonb, f::text[] FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[]) AS u(id, v, r, p, f)
-                """, [updates.ids, updates.versions, updates.records, updates.provenance, updates.changed])
+                """, [updates.map(\.id), updates.map { $0.merged.previousVersion + 1 }, updates.map(\.merged.record),
+                      updates.map(\.merged.provenance)])
         }
-        if !unusedNew.isEmpty {
-            try connection.execute("DELETE FROM entities WHERE id = ANY($1::uuid[]) AND version = 0", [unusedNew])
+        let all = writes + updates
+        if !all.isEmpty {
+            try connection.copyIn("COPY entity_versions (entity_id, version, record, provenance, changed_fields) FROM STDIN") { w in
+                for (id, m) in all {
+                    try w.appendRow([id, String(m.previousVersion + 1), m.record, m.provenance, m.changed.postgresText])
+                }
+            }
         }
         if !conflicts.entity.isEmpty {
             try connection.execute("""
@@ -254,9 +254,53 @@ struct BatchWriter {
                   SET golden = EXCLUDED.golden, challenger = EXCLUDED.challenger, updated_at = now()
                 """, [conflicts.entity, conflicts.resource, conflicts.field, conflicts.golden, conflicts.challenger, conflicts.adapter])
         }
-        result.versionsWritten = updates.ids.count
+        result.versionsWritten = all.count
         result.conflicts = conflicts.entity.count
-        return events
+        // Events in the batch's key order, the same order however the batch raced.
+        return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
+            NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
+                           operation: m.previousVersion == 0 ? .created : .updated, changedFields: m.changed,
+                           record: m.record, sources: GoldenRecordCodec.sourcesJSON(m.fields, changed: m.changed))
+        }
+    }
+
+    /// Existing entities with these keys, locked, in key order.
+    private func lockExisting(_ keys: [(resource: String, key: String)]) throws
+        -> [(id: String, resource: String, key: String, version: Int, record: String, provenance: String)] {
+        try connection.query("""
+            SELECT e.id, e.resource, e.identity_key, e.version, e.record::text AS record, e.provenance::text AS provenance
+            FROM entities e JOIN unnest($1::text[], $2::text[]) AS u(r, k) ON e.resource = u.r AND e.identity_key = u.k
+            ORDER BY e.resource, e.identity_key
+            FOR UPDATE OF e
+            """, [keys.map(\.resource), keys.map(\.key)]).rows.map { row in
+            (row["id"]!, row["resource"]!, row["identity_key"]!, Int(row["version"]!) ?? 0, row["record"]!, row["provenance"]!)
+        }
+    }
+
+    /// Survivorship over every observation of one entity; nil when nothing changed.
+    private func merged(resource: String, key: String, version: Int, current: [String: GoldenField], bound: [String: [Bound]],
+                        conflicts: (FieldConflict) -> Void = { _ in }) -> Merged? {
+        guard let observations = bound[resource + "\u{1F}" + key], let spec = rules.resources[resource] else { return nil }
+        var seen: [Observation] = []
+        for b in observations {
+            for field in b.record.fields {
+                seen.append(Observation(field: field.name, value: GoldenRecordCodec.literal(field.value), provenance: b.provenance))
+            }
+        }
+        let outcome = Survivorship(authorities: spec.authorities).merge(current, seen)
+        outcome.conflicts.forEach(conflicts)
+        guard !outcome.changedFields.isEmpty else { return nil }
+        return Merged(resource: resource, key: key, previousVersion: version, fields: outcome.fields, changed: outcome.changedFields,
+                      record: GoldenRecordCodec.recordJSON(outcome.fields, order: spec.fieldOrder),
+                      provenance: GoldenRecordCodec.provenanceJSON(outcome.fields, order: spec.fieldOrder))
+    }
+
+    /// Records which entity each accepted source record touched.
+    private mutating func note(entity id: String, resource: String, key: String, bound: [String: [Bound]]) {
+        let reference = "\(resource)/\(id)"
+        for b in bound[resource + "\u{1F}" + key] ?? [] where outcomes[b.index]?.entities.contains(reference) == false {
+            outcomes[b.index]?.entities.append(reference)
+        }
     }
 
     static func issuesJSON(_ problems: [RecordOutcome.Problem]) -> String {

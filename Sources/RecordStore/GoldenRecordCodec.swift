@@ -7,6 +7,12 @@ import SourceFormats
 ///
 /// Values are compared as JSON literals that always go through `JSONValue.jsonText()`, so a value
 /// read back from jsonb and the same value fresh from a mapping compare equal.
+///
+/// Provenance is stored compactly: each distinct source once, each field pointing at one,
+/// `{"sources":[{adapter, department, source_key, mapping, mapping_version, observed_at}],
+/// "fields":{"name":0,"sex":0}}`. A record from one department has one source for all its fields,
+/// so this is a fraction of a per-field copy (and stays under PostgreSQL's compression threshold).
+/// API reads expand it to one provenance object per field.
 enum GoldenRecordCodec {
     /// The JSON literal of a canonical value.
     static func literal(_ value: CanonicalValue) -> String {
@@ -23,21 +29,31 @@ enum GoldenRecordCodec {
 
     /// Reads a stored golden record back into fields with provenance.
     static func decode(record: String, provenance: String) throws -> [String: GoldenField] {
-        guard case .object(let values) = try JSON5.parseJSON(record),
-              case .object(let sources) = try JSON5.parseJSON(provenance) else { return [:] }
+        guard case .object(let values) = try JSON5.parseJSON(record) else { return [:] }
+        let sources = try compactProvenance(provenance)
         var fields: [String: GoldenField] = [:]
         for member in values.members {
-            let name = member.key, value = member.value
-            guard case .object(let p)? = sources[name] else { continue }
-            fields[name] = GoldenField(value: value.jsonText(), provenance: FieldProvenance(
-                adapter: p["adapter"]?.stringValue ?? "",
-                department: p["department"]?.stringValue ?? "",
-                sourceKey: p["source_key"]?.stringValue ?? "",
-                mappingID: p["mapping"]?.stringValue ?? "",
-                mappingVersion: Int(p["mapping_version"]?.numberText ?? "") ?? 0,
-                observedAt: p["observed_at"]?.stringValue ?? ""))
+            guard let source = sources[member.key] else { continue }
+            fields[member.key] = GoldenField(value: member.value.jsonText(), provenance: source)
         }
         return fields
+    }
+
+    /// Per field, its provenance, from the stored compact form.
+    static func compactProvenance(_ text: String) throws -> [String: FieldProvenance] {
+        guard case .object(let root) = try JSON5.parseJSON(text),
+              case .array(let list)? = root["sources"], case .object(let pointers)? = root["fields"] else { return [:] }
+        let sources: [FieldProvenance] = list.map { s in
+            FieldProvenance(adapter: s["adapter"]?.stringValue ?? "", department: s["department"]?.stringValue ?? "",
+                            sourceKey: s["source_key"]?.stringValue ?? "", mappingID: s["mapping"]?.stringValue ?? "",
+                            mappingVersion: Int(s["mapping_version"]?.numberText ?? "") ?? 0,
+                            observedAt: s["observed_at"]?.stringValue ?? "")
+        }
+        var out: [String: FieldProvenance] = [:]
+        for member in pointers.members {
+            if let i = member.value.intValue, sources.indices.contains(i) { out[member.key] = sources[i] }
+        }
+        return out
     }
 
     /// The record JSON: fields in catalog order, then any others by name.
@@ -53,21 +69,44 @@ enum GoldenRecordCodec {
         return out + "}"
     }
 
-    /// The provenance JSON: per field, where its value came from.
+    /// The compact provenance JSON stored with a golden record.
     static func provenanceJSON(_ fields: [String: GoldenField], order: [String]) -> String {
-        var out = "{"
-        var first = true
+        var sources: [FieldProvenance] = []
+        var index: [FieldProvenance: Int] = [:]
+        var pointers = ""
         for name in orderedNames(fields, order) {
-            if !first { out += "," }
-            first = false
+            let p = fields[name]!.provenance
+            let i: Int
+            if let known = index[p] { i = known } else {
+                i = sources.count
+                index[p] = i
+                sources.append(p)
+            }
+            if !pointers.isEmpty { pointers += "," }
+            JSONStringEscaper.append(name, to: &pointers)
+            pointers += ":\(i)"
+        }
+        return "{\"sources\":[" + sources.map(provenanceObject).joined(separator: ",") + "],\"fields\":{" + pointers + "}}"
+    }
+
+    /// The stored compact provenance expanded to one object per field (what the API shows).
+    static func expandedProvenanceJSON(_ stored: String) throws -> String {
+        let perField = try compactProvenance(stored)
+        var out = "{"
+        for (i, name) in perField.keys.sorted().enumerated() {
+            if i > 0 { out += "," }
             JSONStringEscaper.append(name, to: &out)
-            out += ":" + provenanceObject(fields[name]!.provenance)
+            out += ":" + provenanceObject(perField[name]!)
         }
         return out + "}"
     }
 
     static func provenanceObject(_ p: FieldProvenance) -> String {
-        var out = "{\"adapter\":"
+        "{" + provenanceMembers(p) + "}"
+    }
+
+    private static func provenanceMembers(_ p: FieldProvenance) -> String {
+        var out = "\"adapter\":"
         JSONStringEscaper.append(p.adapter, to: &out)
         out += ",\"department\":"
         JSONStringEscaper.append(p.department, to: &out)
@@ -77,20 +116,26 @@ enum GoldenRecordCodec {
         JSONStringEscaper.append(p.mappingID, to: &out)
         out += ",\"mapping_version\":\(p.mappingVersion),\"observed_at\":"
         JSONStringEscaper.append(p.observedAt, to: &out)
-        return out + "}"
+        return out
     }
 
-    /// A change event's sources: one entry per changed field, with its provenance.
+    /// A change event's sources: each source of a changed value once, with the fields it gave.
     static func sourcesJSON(_ fields: [String: GoldenField], changed: [String]) -> String {
-        var out = "["
-        for (i, name) in changed.enumerated() {
-            guard let field = fields[name] else { continue }
-            if i > 0 { out += "," }
-            out += "{\"field\":"
-            JSONStringEscaper.append(name, to: &out)
-            out += "," + provenanceObject(field.provenance).dropFirst()
+        var order: [FieldProvenance] = []
+        var given: [FieldProvenance: [String]] = [:]
+        for name in changed {
+            guard let p = fields[name]?.provenance else { continue }
+            if given[p] == nil { order.append(p) }
+            given[p, default: []].append(name)
         }
-        return out + "]"
+        return "[" + order.map { p in
+            var fieldList = ""
+            for (i, name) in given[p]!.enumerated() {
+                if i > 0 { fieldList += "," }
+                JSONStringEscaper.append(name, to: &fieldList)
+            }
+            return "{" + provenanceMembers(p) + ",\"fields\":[" + fieldList + "]}"
+        }.joined(separator: ",") + "]"
     }
 
     /// A conflict side: `{"value": ..., "provenance": {...}}`.

@@ -140,7 +140,8 @@ extension RecordStore {
     private static func entityView(_ row: Row) throws -> EntityView {
         EntityView(id: try row.decode(String.self, "id"), resource: try row.decode(String.self, "resource"),
                    identityKey: try row.decode(String.self, "identity_key"), version: try row.decode(Int.self, "version"),
-                   record: try row.decode(String.self, "record"), provenance: try row.decode(String.self, "provenance"),
+                   record: try row.decode(String.self, "record"),
+                   provenance: try GoldenRecordCodec.expandedProvenanceJSON(try row.decode(String.self, "provenance")),
                    updatedAt: try row.decode(Date.self, "updated_at"))
     }
 }

@@ -73,7 +73,7 @@ enum StoreFixture {
     func golden(_ store: RecordStore) throws -> (record: String, provenance: String, version: Int) {
         try store.pool.withConnection { c in
             let row = try #require(try c.query("SELECT record::text AS r, provenance::text AS p, version FROM entities WHERE identity_key = $1", [id]).first)
-            return (row["r"]!, row["p"]!, Int(row["version"]!)!)
+            return (row["r"]!, try GoldenRecordCodec.expandedProvenanceJSON(row["p"]!), Int(row["version"]!)!)
         }
     }
 
@@ -191,8 +191,10 @@ enum StoreFixture {
         #expect(record["deathDate"] as? String == "2026-11-01")
         #expect(record["name"] as? String == "张三")
         let sources = try JSONSerialization.jsonObject(with: Data(event[0].sources.utf8)) as! [[String: Any]]
-        #expect(sources.map { $0["field"] as? String } == ["deceased", "deathDate"])
-        #expect(sources.allSatisfy { $0["adapter"] as? String == "civil-death" && $0["source_key"] as? String == "D1" })
+        #expect(sources.count == 1)
+        #expect(sources[0]["fields"] as? [String] == ["deceased", "deathDate"])
+        #expect(sources[0]["adapter"] as? String == "civil-death")
+        #expect(sources[0]["source_key"] as? String == "D1")
     }
 
     @Test func aRejectedRecordIsRetriedWhenTheMappingChanges() throws {
