@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSystem"),
 
+        // Hashes, HMAC, random tokens and constant-time comparison over libcrypto.
+        .target(name: "Secrets", dependencies: ["CCrypto"], swiftSettings: strict),
         // Logging and Prometheus metrics shared by every module.
         .target(name: "Telemetry", swiftSettings: strict),
         // PostgreSQL: libpq wrapper, pool, migrations, embedded cluster.
@@ -36,14 +38,25 @@ let package = Package(
         .target(name: "SourceFormats", dependencies: ["JSON5", "CLibXML2"], swiftSettings: strict),
         // Declarative mappings: spec -> compiled plan -> canonical records + issues; validation; tests.
         .target(name: "Mapping", dependencies: ["Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
+        // Adapters: declarations (adapters/*.json5), push receiving; pull kinds and scheduling.
+        .target(name: "Adapters", dependencies: ["JSON5", "Secrets"], swiftSettings: strict),
+        // Record once: identity resolution, survivorship, provenance, history, rejects, ingest.
+        .target(name: "RecordStore", dependencies: ["Adapters", "Store", "Catalog", "Mapping", "SourceFormats", "JSON5", "Secrets", "Telemetry"], swiftSettings: strict),
+        // A synthetic district and its departments' systems, for the demo, the tests and the benchmarks.
+        .target(name: "DemoDepartments", dependencies: ["Catalog", "Secrets"], swiftSettings: strict),
         // Wiring: API, auth, lifecycle.
-        .target(name: "Hub", dependencies: ["Store", "HTTP", "Telemetry", "CCrypto", "Catalog", "Mapping"], swiftSettings: strict),
+        .target(name: "Hub", dependencies: ["RecordStore", "Adapters", "Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"],
+                resources: [.copy("Resources/openapi.json")], swiftSettings: strict),
         // Small command-line framework (subcommands, options, generated --help).
         .target(name: "CLIKit", swiftSettings: strict),
-        .executableTarget(name: "recordonce", dependencies: ["Hub", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
+        .executableTarget(name: "recordonce", dependencies: ["Hub", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),
         // Benchmarks (run in release: `swift run -c release recordonce-bench --help`); figures go to docs/benchmarks.md.
         .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry"], swiftSettings: strict),
 
+        .testTarget(name: "DemoDepartmentsTests", dependencies: ["DemoDepartments", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "JSON5"], swiftSettings: strict),
+        .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore"], swiftSettings: strict),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"], swiftSettings: strict),
         .testTarget(name: "JSON5Tests", dependencies: ["JSON5"], swiftSettings: strict),
@@ -51,6 +64,6 @@ let package = Package(
         .testTarget(name: "SourceFormatsTests", dependencies: ["SourceFormats"], swiftSettings: strict),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Telemetry"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["Store", "Hub", "HTTP", "Telemetry"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["Store", "Hub", "HTTP", "Telemetry", "RecordStore", "Adapters", "Mapping", "SourceFormats", "Secrets"], swiftSettings: strict),
     ]
 )

@@ -39,6 +39,9 @@ public final class ByteSource {
     /// Why reading stopped early (an I/O error), if it did.
     public private(set) var failure: String?
 
+    /// Bytes handed to readers so far (progress reports compare it with the file's size).
+    public private(set) var bytesRead = 0
+
     /// Appends up to `maxCount` bytes to `buffer`; returns how many were read (0 at the end).
     /// A read error ends the input and is reported through `failure`.
     func read(into buffer: inout [UInt8], maxCount: Int) -> Int {
@@ -55,11 +58,13 @@ public final class ByteSource {
                 return 0
             }
             buffer.removeLast(maxCount - n)
+            bytesRead += n
             return n
         case .memory(let bytes, let offset):
             let n = min(maxCount, bytes.count - offset)
             if n > 0 { buffer.append(contentsOf: bytes[offset..<(offset + n)]) }
             backing = .memory(bytes, offset + n)
+            bytesRead += n
             return n
         }
     }
@@ -68,6 +73,7 @@ public final class ByteSource {
     func readToEnd() -> [UInt8] {
         if case .memory(let bytes, let offset) = backing {
             backing = .memory([], 0)
+            bytesRead += bytes.count - offset
             return offset == 0 ? bytes : Array(bytes[offset...])
         }
         var out: [UInt8] = []

@@ -161,3 +161,46 @@ import Testing
         #expect(node.member("b")?.keyPosition == SourcePosition(line: 3, column: 2))
     }
 }
+
+@Suite struct JSONAccessorTests {
+    @Test func escapedIdentifierKeysAndUnicodeLetters() throws {
+        let node = try JSON5.parseDocument(#"{ \u0061b: 1, _x$: 2, café: 3 }"#, file: "x")
+        #expect(node.value.objectValue?.keys == ["ab", "_x$", "café"])
+    }
+
+    @Test func nodeAccessors() throws {
+        let node = try JSON5.parseDocument("{ s: 'a', n: 12, b: true, z: null, a: [1], o: { k: 'v' } }", file: "x")
+        #expect(node["s"]?.stringValue == "a")
+        #expect(node["n"]?.intValue == 12)
+        #expect(node["n"]?.numberText == "12")
+        #expect(node["b"]?.boolValue == true)
+        #expect(node["z"]?.isNull == true)
+        #expect(node["a"]?.arrayValue?.count == 1)
+        #expect(node["o"]?["k"]?.stringValue == "v")
+        #expect(node["o"]?.kindName == "object")
+        #expect(node["missing"] == nil)
+        #expect(node["s"]?["k"] == nil)
+    }
+
+    @Test func objectsAreOrderedAndEditable() {
+        var object: JSONObject = ["b": 1, "a": 2]
+        object["c"] = "x"
+        object["b"] = .bool(false)
+        #expect(object.keys == ["b", "a", "c"])
+        #expect(object["b"] == .bool(false))
+        object["a"] = nil
+        #expect(object.keys == ["b", "c"])
+        #expect(JSONValue.object(object).jsonText() == #"{"b":false,"c":"x"}"#)
+        let reordered: JSONObject = ["c": "x", "b": .bool(false)]
+        #expect(object != reordered) // order is part of the value
+    }
+
+    @Test func valueAccessors() {
+        let v: JSONValue = ["list": [1, "two", nil], "n": .number("1.5")]
+        #expect(v["list"]?[1]?.stringValue == "two")
+        #expect(v["list"]?[5] == nil)
+        #expect(v["n"]?.doubleValue == 1.5)
+        #expect(v["n"]?.intValue == nil)
+        #expect(v["list"]?.kindName == "array")
+    }
+}

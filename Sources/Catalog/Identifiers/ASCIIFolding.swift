@@ -56,3 +56,62 @@ struct ASCIIFolding {
 
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
 }
+
+extension ASCIIFolding {
+    /// What folding into a caller's buffer found.
+    enum Outcome: Equatable {
+        case folded(count: Int)
+        case empty
+        case foreign
+    }
+
+    /// Folds `text` like ``init(_:)`` into a stack buffer and runs `body` on it: no heap allocation.
+    static func withFolded<R>(_ text: String, _ body: (Outcome, UnsafeMutableBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            let outcome = fold(text, into: buffer)
+            return body(outcome, buffer)
+        }
+    }
+
+    static func fold(_ text: String, into out: UnsafeMutableBufferPointer<UInt8>) -> Outcome {
+        var count = 0
+        var pendingBlanks = 0
+        var iterator = text.utf8.makeIterator()
+        while let b = iterator.next() {
+            var folded: UInt8
+            if b < 0x80 {
+                folded = b
+            } else if b == 0xEF {
+                guard let b1 = iterator.next(), let b2 = iterator.next() else { return .foreign }
+                if b1 == 0xBC, b2 >= 0x81, b2 <= 0xBF {
+                    folded = b2 - 0x81 + 0x21
+                } else if b1 == 0xBD, b2 >= 0x80, b2 <= 0x9E {
+                    folded = b2 - 0x80 + 0x60
+                } else {
+                    return .foreign
+                }
+            } else if b == 0xE3 {
+                guard iterator.next() == 0x80, iterator.next() == 0x80 else { return .foreign }
+                folded = 0x20
+            } else if b == 0xC2 {
+                guard iterator.next() == 0xA0 else { return .foreign }
+                folded = 0x20
+            } else {
+                return .foreign
+            }
+            if folded == 0x20 || folded == 0x09 || folded == 0x0A || folded == 0x0D {
+                if count > 0 { pendingBlanks += 1 }
+                continue
+            }
+            if count + pendingBlanks + 1 > out.count { return .foreign }
+            while pendingBlanks > 0 {
+                out[count] = 0x20
+                count += 1
+                pendingBlanks -= 1
+            }
+            out[count] = folded
+            count += 1
+        }
+        return count == 0 ? .empty : .folded(count: count)
+    }
+}

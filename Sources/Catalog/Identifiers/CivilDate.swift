@@ -60,16 +60,24 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         (a.year, a.month, a.day) < (b.year, b.month, b.day)
     }
 
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD` (10 bytes: a small string, no heap allocation).
     public var description: String {
-        var out = [UInt8](repeating: UInt8(ascii: "-"), count: 10)
-        Self.writeDigits(year, count: 4, into: &out, at: 0)
-        Self.writeDigits(month, count: 2, into: &out, at: 5)
-        Self.writeDigits(day, count: 2, into: &out, at: 8)
-        return String(decoding: out, as: UTF8.self)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { out in
+            write(into: out)
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
-    static func writeDigits(_ value: Int, count: Int, into out: inout [UInt8], at start: Int) {
+    /// Writes `YYYY-MM-DD` into the first 10 bytes of `out`.
+    func write(into out: UnsafeMutableBufferPointer<UInt8>) {
+        Self.writeDigits(year, count: 4, into: out, at: 0)
+        out[4] = UInt8(ascii: "-")
+        Self.writeDigits(month, count: 2, into: out, at: 5)
+        out[7] = UInt8(ascii: "-")
+        Self.writeDigits(day, count: 2, into: out, at: 8)
+    }
+
+    static func writeDigits(_ value: Int, count: Int, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
         var v = value
         for k in stride(from: start + count - 1, through: start, by: -1) {
             out[k] = UInt8(ascii: "0") + UInt8(v % 10)

@@ -27,20 +27,22 @@ public enum DateParser {
         case .failure(let reason):
             return .failure(reason)
         case .success(let parsed):
-            var out = Array(parsed.date.description.utf8)
-            out.append(UInt8(ascii: "T"))
-            var time = [UInt8](repeating: UInt8(ascii: ":"), count: 8)
-            CivilDate.writeDigits(parsed.hour, count: 2, into: &time, at: 0)
-            CivilDate.writeDigits(parsed.minute, count: 2, into: &time, at: 3)
-            CivilDate.writeDigits(parsed.second, count: 2, into: &time, at: 6)
-            out.append(contentsOf: time)
             let offset = parsed.offsetMinutes ?? 480
-            out.append(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-            var zone = [UInt8](repeating: UInt8(ascii: ":"), count: 5)
-            CivilDate.writeDigits(abs(offset) / 60, count: 2, into: &zone, at: 0)
-            CivilDate.writeDigits(abs(offset) % 60, count: 2, into: &zone, at: 3)
-            out.append(contentsOf: zone)
-            return .success(IdentifierValue(String(decoding: out, as: UTF8.self), warnings: parsed.warnings))
+            let text = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 25) { out in
+                parsed.date.write(into: out)
+                out[10] = UInt8(ascii: "T")
+                CivilDate.writeDigits(parsed.hour, count: 2, into: out, at: 11)
+                out[13] = UInt8(ascii: ":")
+                CivilDate.writeDigits(parsed.minute, count: 2, into: out, at: 14)
+                out[16] = UInt8(ascii: ":")
+                CivilDate.writeDigits(parsed.second, count: 2, into: out, at: 17)
+                out[19] = offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
+                CivilDate.writeDigits(abs(offset) / 60, count: 2, into: out, at: 20)
+                out[22] = UInt8(ascii: ":")
+                CivilDate.writeDigits(abs(offset) % 60, count: 2, into: out, at: 23)
+                return String(decoding: out, as: UTF8.self)
+            }
+            return .success(IdentifierValue(text, warnings: parsed.warnings))
         }
     }
 
@@ -57,44 +59,52 @@ public enum DateParser {
 
     /// Parses a date or date-time in any supported shape.
     public static func parse(_ text: String, today: CivilDate = .today()) -> Result<Parsed, IdentifierRejection> {
-        var year = 0, month = 0, day = 0
-        var parsed: Parsed
-        var rest: ArraySlice<UInt8>
-        // Chinese 年月日 form first: it is not ASCII.
-        if text.utf8.contains(0xE5) || text.utf8.contains(0xE6) {
-            return parseChinese(text)
+        // The Chinese 年月日 form is not ASCII: map it to YYYY-M-D first.
+        if text.utf8.contains(where: { $0 == 0xE5 || $0 == 0xE6 }) {
+            guard let bytes = chineseAsASCII(text) else { return .failure(.unrecognizedFormat) }
+            return bytes.withUnsafeBufferPointer { b in
+                guard b.count > 4, b[4] == UInt8(ascii: "-") else { return .failure(.unrecognizedFormat) }
+                return parseFolded(b, today: today)
+            }
         }
-        let folding = ASCIIFolding(text)
-        let b = folding.bytes
-        if b.isEmpty { return .failure(folding.hadForeignCharacter ? .invalidCharacter : .empty) }
-        if folding.hadForeignCharacter { return .failure(.invalidCharacter) }
-        let leadingDigits = b.prefix(while: ASCIIFolding.isDigit).count
-        if leadingDigits == b.count || (leadingDigits <= 5 && leadingDigits > 0 && b[leadingDigits] == UInt8(ascii: ".")
-            && b[(leadingDigits + 1)...].allSatisfy(ASCIIFolding.isDigit) && b.count > leadingDigits + 1)
-        {
-            let value = digits(b[0..<leadingDigits])
+        return ASCIIFolding.withFolded(text) { outcome, buffer in
+            switch outcome {
+            case .empty: return .failure(.empty)
+            case .foreign: return .failure(.invalidCharacter)
+            case .folded(let count): return parseFolded(UnsafeBufferPointer(rebasing: buffer[0..<count]), today: today)
+            }
+        }
+    }
+
+    static func parseFolded(_ b: UnsafeBufferPointer<UInt8>, today: CivilDate) -> Result<Parsed, IdentifierRejection> {
+        var leadingDigits = 0
+        while leadingDigits < b.count, ASCIIFolding.isDigit(b[leadingDigits]) { leadingDigits += 1 }
+        if leadingDigits == b.count || isSerialWithFraction(b, leadingDigits) {
             switch leadingDigits {
             case 8, 14:
                 guard leadingDigits == b.count else { return .failure(.unrecognizedFormat) }
-                year = digits(b[0..<4]); month = digits(b[4..<6]); day = digits(b[6..<8])
-                guard let date = CivilDate(year: year, month: month, day: day) else { return .failure(.invalidDate) }
-                parsed = Parsed(date: date)
+                guard let date = CivilDate(year: digits(b, 0, 4), month: digits(b, 4, 6), day: digits(b, 6, 8)) else {
+                    return .failure(.invalidDate)
+                }
+                var parsed = Parsed(date: date)
                 if leadingDigits == 14 {
-                    parsed.hour = digits(b[8..<10]); parsed.minute = digits(b[10..<12]); parsed.second = digits(b[12..<14])
+                    parsed.hour = digits(b, 8, 10)
+                    parsed.minute = digits(b, 10, 12)
+                    parsed.second = digits(b, 12, 14)
                     guard parsed.hour < 24, parsed.minute < 60, parsed.second < 60 else { return .failure(.invalidTime) }
                 }
                 return .success(parsed)
             case 6:
                 guard leadingDigits == b.count else { return .failure(.unrecognizedFormat) }
-                let yy = digits(b[0..<2])
+                let yy = digits(b, 0, 2)
                 let currentCentury = today.year / 100 * 100
-                year = yy <= today.year % 100 ? currentCentury + yy : currentCentury - 100 + yy
-                guard let date = CivilDate(year: year, month: digits(b[2..<4]), day: digits(b[4..<6])) else {
+                let year = yy <= today.year % 100 ? currentCentury + yy : currentCentury - 100 + yy
+                guard let date = CivilDate(year: year, month: digits(b, 2, 4), day: digits(b, 4, 6)) else {
                     return .failure(.invalidDate)
                 }
                 return .success(Parsed(date: date, warnings: [.centuryInferred]))
             case 1...5:
-                return excelSerial(value)
+                return excelSerial(digits(b, 0, leadingDigits))
             default:
                 return .failure(.unrecognizedFormat)
             }
@@ -105,42 +115,28 @@ public enum DateParser {
         guard separator == UInt8(ascii: "-") || separator == UInt8(ascii: "/") || separator == UInt8(ascii: ".") else {
             return .failure(.unrecognizedFormat)
         }
-        year = digits(b[0..<4])
         var i = 5
-        guard let m = readNumber(b, &i, maxDigits: 2), i < b.count, b[i] == separator else { return .failure(.unrecognizedFormat) }
+        guard let month = readNumber(b, &i, maxDigits: 2), i < b.count, b[i] == separator else { return .failure(.unrecognizedFormat) }
         i += 1
-        guard let d = readNumber(b, &i, maxDigits: 2) else { return .failure(.unrecognizedFormat) }
-        month = m; day = d
-        guard let date = CivilDate(year: year, month: month, day: day) else { return .failure(.invalidDate) }
-        parsed = Parsed(date: date)
-        rest = b[i...]
-        if rest.isEmpty { return .success(parsed) }
-        guard rest.first == UInt8(ascii: "T") || rest.first == UInt8(ascii: " ") else { return .failure(.unrecognizedFormat) }
-        return parseTime(rest.dropFirst(), into: parsed)
-    }
-
-    /// `1985年3月12日` (the 日 may be missing; a time may follow).
-    static func parseChinese(_ text: String) -> Result<Parsed, IdentifierRejection> {
-        let folding = ASCIIFoldingForChinese(text)
-        guard let b = folding else { return .failure(.unrecognizedFormat) }
-        // After replacing 年 月 with '-' and dropping 日: YYYY-M-D[ time].
-        var i = 0
-        guard let y = readNumber(b, &i, maxDigits: 4), i == 4, i < b.count, b[i] == UInt8(ascii: "-") else {
-            return .failure(.unrecognizedFormat)
-        }
-        i += 1
-        guard let m = readNumber(b, &i, maxDigits: 2), i < b.count, b[i] == UInt8(ascii: "-") else { return .failure(.unrecognizedFormat) }
-        i += 1
-        guard let d = readNumber(b, &i, maxDigits: 2) else { return .failure(.unrecognizedFormat) }
-        guard let date = CivilDate(year: y, month: m, day: d) else { return .failure(.invalidDate) }
+        guard let day = readNumber(b, &i, maxDigits: 2) else { return .failure(.unrecognizedFormat) }
+        guard let date = CivilDate(year: digits(b, 0, 4), month: month, day: day) else { return .failure(.invalidDate) }
         let parsed = Parsed(date: date)
         if i == b.count { return .success(parsed) }
-        guard b[i] == UInt8(ascii: " ") else { return .failure(.unrecognizedFormat) }
-        return parseTime(b[(i + 1)...], into: parsed)
+        guard b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: " ") else { return .failure(.unrecognizedFormat) }
+        return parseTime(UnsafeBufferPointer(rebasing: b[(i + 1)...]), into: parsed)
     }
 
-    /// Folds full-width characters and maps 年 -> '-', 月 -> '-', drops 日; nil on other non-ASCII text.
-    static func ASCIIFoldingForChinese(_ text: String) -> [UInt8]? {
+    /// `31118.75`: an Excel serial with the time of day as a fraction.
+    static func isSerialWithFraction(_ b: UnsafeBufferPointer<UInt8>, _ leadingDigits: Int) -> Bool {
+        guard leadingDigits >= 1, leadingDigits <= 5, b.count > leadingDigits + 1, b[leadingDigits] == UInt8(ascii: ".") else {
+            return false
+        }
+        for k in (leadingDigits + 1)..<b.count where !ASCIIFolding.isDigit(b[k]) { return false }
+        return true
+    }
+
+    /// Folds full-width characters and maps 年 and 月 to '-', 日 and 号 to a blank; nil on other non-ASCII text.
+    static func chineseAsASCII(_ text: String) -> [UInt8]? {
         var ascii = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -158,9 +154,8 @@ public enum DateParser {
     }
 
     /// `HH:MM[:SS[.fff]][Z|±HH:MM|±HHMM]` after the date.
-    static func parseTime(_ t: ArraySlice<UInt8>, into parsed: Parsed) -> Result<Parsed, IdentifierRejection> {
+    static func parseTime(_ b: UnsafeBufferPointer<UInt8>, into parsed: Parsed) -> Result<Parsed, IdentifierRejection> {
         var parsed = parsed
-        let b = Array(t)
         var i = 0
         guard let h = readNumber(b, &i, maxDigits: 2), i < b.count, b[i] == UInt8(ascii: ":") else { return .failure(.invalidTime) }
         i += 1
@@ -178,7 +173,9 @@ public enum DateParser {
             }
         }
         guard h < 24, m < 60, s < 60 else { return .failure(.invalidTime) }
-        parsed.hour = h; parsed.minute = m; parsed.second = s
+        parsed.hour = h
+        parsed.minute = m
+        parsed.second = s
         if i == b.count { return .success(parsed) }
         if b[i] == UInt8(ascii: "Z"), i + 1 == b.count {
             parsed.offsetMinutes = 0
@@ -187,12 +184,19 @@ public enum DateParser {
         guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") else { return .failure(.invalidTime) }
         let negative = b[i] == UInt8(ascii: "-")
         i += 1
-        let zone = b[i...].filter { $0 != UInt8(ascii: ":") }
-        guard zone.count == 4, zone.allSatisfy(ASCIIFolding.isDigit) else { return .failure(.invalidTime) }
-        let zh = digits(zone[zone.startIndex..<(zone.startIndex + 2)])
-        let zm = digits(zone[(zone.startIndex + 2)...])
-        guard zh <= 14, zm < 60 else { return .failure(.invalidTime) }
-        parsed.offsetMinutes = (negative ? -1 : 1) * (zh * 60 + zm)
+        var zone = 0
+        var zoneDigits = 0
+        while i < b.count {
+            if ASCIIFolding.isDigit(b[i]) {
+                zone = zone * 10 + Int(b[i] &- 0x30)
+                zoneDigits += 1
+            } else if !(b[i] == UInt8(ascii: ":") && zoneDigits == 2) {
+                return .failure(.invalidTime)
+            }
+            i += 1
+        }
+        guard zoneDigits == 4, zone / 100 <= 14, zone % 100 < 60 else { return .failure(.invalidTime) }
+        parsed.offsetMinutes = (negative ? -1 : 1) * (zone / 100 * 60 + zone % 100)
         return .success(parsed)
     }
 
@@ -203,7 +207,7 @@ public enum DateParser {
         return .success(Parsed(date: CivilDate(daysSinceEpoch: base.daysSinceEpoch + serial), warnings: [.excelSerial]))
     }
 
-    static func readNumber(_ b: [UInt8], _ i: inout Int, maxDigits: Int) -> Int? {
+    static func readNumber(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, maxDigits: Int) -> Int? {
         let start = i
         var v = 0
         while i < b.count, ASCIIFolding.isDigit(b[i]), i - start < maxDigits {
@@ -213,9 +217,9 @@ public enum DateParser {
         return i > start ? v : nil
     }
 
-    static func digits(_ b: ArraySlice<UInt8>) -> Int {
+    static func digits(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int {
         var v = 0
-        for x in b { v = v * 10 + Int(x &- 0x30) }
+        for k in from..<to { v = v * 10 + Int(b[k] &- 0x30) }
         return v
     }
 }

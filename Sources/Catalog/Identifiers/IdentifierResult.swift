@@ -28,6 +28,8 @@ public enum IdentifierRejection: String, Error, Sendable, Hashable, CaseIterable
     case unrecognizedFormat = "unrecognized_format"
     case invalidAreaCode = "invalid_area_code"
     case invalidTime = "invalid_time"
+    /// A disability certificate whose category (1-7) or grade (1-4) digit is out of range.
+    case invalidCategoryOrGrade = "invalid_category_or_grade"
 
     /// The stable rule name used in issues and reports (`excel_damaged`).
     public var code: String { rawValue }
@@ -46,6 +48,7 @@ public enum IdentifierRejection: String, Error, Sendable, Hashable, CaseIterable
         case .unrecognizedFormat: "not in a recognized format"
         case .invalidAreaCode: "landline area code is missing or malformed"
         case .invalidTime: "not a valid time of day"
+        case .invalidCategoryOrGrade: "disability category or grade digit out of range"
         }
     }
 }

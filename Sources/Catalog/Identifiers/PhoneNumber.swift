@@ -1,35 +1,39 @@
+import Foundation
+
 /// Mainland China phone numbers: mobiles (11 digits) and landlines (area code + local number).
 public enum PhoneNumber {
     /// `+86 138-1234-5678`, `0086 13812345678`, `138 1234 5678` -> `13812345678` (`^1[3-9]\d{9}$`).
     ///
     /// Carrier prefixes are not checked: numbers move between carriers.
     public static func normalizeMobile(_ text: String) -> IdentifierResult {
-        let folding = ASCIIFolding(text)
-        if folding.bytes.isEmpty { return folding.hadForeignCharacter ? .failure(.invalidCharacter) : .failure(.empty) }
-        if folding.hadForeignCharacter { return .failure(.invalidCharacter) }
-        var digits: [UInt8] = []
-        digits.reserveCapacity(16)
-        for (k, b) in folding.bytes.enumerated() {
-            if ASCIIFolding.isDigit(b) { digits.append(b); continue }
-            if isSeparator(b) || (b == UInt8(ascii: "+") && k == 0) { continue }
-            return .failure(.invalidCharacter)
+        ASCIIFolding.withFolded(text) { outcome, buffer in
+            guard case .folded(let count) = outcome else { return .failure(outcome == .empty ? .empty : .invalidCharacter) }
+            // Digits are compacted to the front of the same buffer.
+            var n = 0
+            for k in 0..<count {
+                let b = buffer[k]
+                if ASCIIFolding.isDigit(b) { buffer[n] = b; n += 1; continue }
+                if isSeparator(b) || (b == UInt8(ascii: "+") && n == 0) { continue }
+                return .failure(.invalidCharacter)
+            }
+            var start = 0
+            if n == 15, buffer[0] == 0x30, buffer[1] == 0x30, buffer[2] == 0x38, buffer[3] == 0x36 { start = 4 }
+            if n == 13, buffer[0] == 0x38, buffer[1] == 0x36 { start = 2 }
+            guard n - start == 11 else { return .failure(.wrongLength) }
+            guard buffer[start] == UInt8(ascii: "1"), buffer[start + 1] >= UInt8(ascii: "3") else { return .failure(.unrecognizedFormat) }
+            return .success(IdentifierValue(String(decoding: UnsafeMutableBufferPointer(rebasing: buffer[start..<n]), as: UTF8.self)))
         }
-        if digits.count == 15, digits.starts(with: Array("0086".utf8)) { digits.removeFirst(4) }
-        if digits.count == 13, digits.starts(with: Array("86".utf8)) { digits.removeFirst(2) }
-        guard digits.count == 11 else { return .failure(.wrongLength) }
-        guard digits[0] == UInt8(ascii: "1"), digits[1] >= UInt8(ascii: "3") else { return .failure(.unrecognizedFormat) }
-        return .success(IdentifierValue(String(decoding: digits, as: UTF8.self)))
     }
 
     /// `(028)8555-1234`, `028 85551234 转 123`, `+86 28 85551234` -> `028-85551234` (`-123` for an extension).
     ///
     /// Area codes: `010` and `020`-`029` have two digits after the 0, all others three. The local
-    /// number has 7 or 8 digits and does not start with 0 or 1.
+    /// number has 7 or 8 digits and does not start with 0.
     public static func normalizeLandline(_ text: String) -> IdentifierResult {
         var main = text
         var extensionDigits: [UInt8] = []
         // "转" (transfer) and "分机" mark an extension; fold the rest.
-        for marker in ["转", "分机"] {
+        for marker in ["转", "分机"] where text.utf8.contains(where: { $0 >= 0x80 }) {
             if let range = main.range(of: marker) {
                 let tail = ASCIIFolding(String(main[range.upperBound...]))
                 guard !tail.hadForeignCharacter, !tail.bytes.isEmpty, tail.bytes.allSatisfy(ASCIIFolding.isDigit) else {
@@ -54,9 +58,9 @@ public enum PhoneNumber {
         var groups: [[UInt8]] = [[]]
         var international = false
         var groupDashes: [Bool] = []
-        for (k, b) in bytes.enumerated() {
+        for b in bytes {
             if ASCIIFolding.isDigit(b) { groups[groups.count - 1].append(b); continue }
-            if b == UInt8(ascii: "+"), k == 0 { international = true; continue }
+            if b == UInt8(ascii: "+"), allDigits(groups).isEmpty { international = true; continue }
             guard isSeparator(b) else { return .failure(.invalidCharacter) }
             if !groups[groups.count - 1].isEmpty {
                 groups.append([])
@@ -82,9 +86,7 @@ public enum PhoneNumber {
         }
         let localCount = digits.count - areaLength
         guard localCount == 7 || localCount == 8 else { return .failure(.wrongLength) }
-        guard digits[areaLength] != UInt8(ascii: "0"), digits[areaLength] != UInt8(ascii: "1") else {
-            return .failure(.unrecognizedFormat)
-        }
+        guard digits[areaLength] != UInt8(ascii: "0") else { return .failure(.unrecognizedFormat) }
         guard extensionDigits.count <= 6 else { return .failure(.wrongLength) }
         var out = Array(digits[..<areaLength])
         out.append(UInt8(ascii: "-"))
@@ -105,6 +107,8 @@ public enum PhoneNumber {
         let firstDigit = text.utf8.first { ASCIIFolding.isDigit($0) }
         return firstDigit == UInt8(ascii: "0") ? landline : mobile
     }
+
+    static func allDigits(_ groups: [[UInt8]]) -> [UInt8] { groups.flatMap { $0 } }
 
     @inline(__always)
     static func isSeparator(_ b: UInt8) -> Bool {

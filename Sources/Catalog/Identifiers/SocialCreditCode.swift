@@ -13,19 +13,19 @@ public enum SocialCreditCode {
     /// Folds width and case, checks length and alphabet; a failed check character is a warning
     /// (``IdentifierWarning/checkCharacterMismatch``), not a rejection.
     public static func normalize(_ text: String) -> IdentifierResult {
-        let folding = ASCIIFolding(text)
-        var b = folding.bytes
-        if b.isEmpty { return folding.hadForeignCharacter ? .failure(.invalidCharacter) : .failure(.empty) }
-        if folding.hadForeignCharacter { return .failure(.invalidCharacter) }
-        for k in b.indices where b[k] >= UInt8(ascii: "a") && b[k] <= UInt8(ascii: "z") { b[k] -= 0x20 }
-        for byte in b where values[Int(byte)] == 255 { return .failure(.invalidCharacter) }
-        guard b.count == 18 else { return .failure(.wrongLength) }
-        let warnings: [IdentifierWarning] = checkCharacter(b) == b[17] ? [] : [.checkCharacterMismatch]
-        return .success(IdentifierValue(String(decoding: b, as: UTF8.self), warnings: warnings))
+        ASCIIFolding.withFolded(text) { outcome, buffer in
+            guard case .folded(let count) = outcome else { return .failure(outcome == .empty ? .empty : .invalidCharacter) }
+            let b = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
+            for k in b.indices where b[k] >= UInt8(ascii: "a") && b[k] <= UInt8(ascii: "z") { b[k] -= 0x20 }
+            for byte in b where values[Int(byte)] == 255 { return .failure(.invalidCharacter) }
+            guard b.count == 18 else { return .failure(.wrongLength) }
+            let warnings: [IdentifierWarning] = checkCharacter(UnsafeBufferPointer(b)) == b[17] ? [] : [.checkCharacterMismatch]
+            return .success(IdentifierValue(String(decoding: b, as: UTF8.self), warnings: warnings))
+        }
     }
 
     /// C18 = 31 - (sum mod 31), where 31 becomes 0.
-    static func checkCharacter(_ b: [UInt8]) -> UInt8 {
+    static func checkCharacter(_ b: UnsafeBufferPointer<UInt8>) -> UInt8 {
         var sum = 0
         for k in 0..<17 { sum += Int(values[Int(b[k])]) * weights[k] }
         let c = 31 - sum % 31
@@ -36,6 +36,6 @@ public enum SocialCreditCode {
     public static func checkCharacter(for first17: String) -> Character? {
         let b = Array(first17.utf8)
         guard b.count == 17, b.allSatisfy({ values[Int($0)] != 255 }) else { return nil }
-        return Character(Unicode.Scalar(checkCharacter(b + [0])))
+        return b.withUnsafeBufferPointer { Character(Unicode.Scalar(checkCharacter($0))) }
     }
 }

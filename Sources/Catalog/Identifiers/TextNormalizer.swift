@@ -3,26 +3,74 @@
 /// Full-width ASCII forms (U+FF01-FF5E) become ASCII, U+3000 and U+00A0 become spaces, and
 /// leading/trailing white space is trimmed. Other characters (Chinese text, rare characters
 /// beyond the BMP) are kept as they are. ASCII input takes a fast path with no copy when there
-/// is nothing to trim.
+/// is nothing to trim, and so does text with no character that folds.
 public enum TextNormalizer {
     public static func fold(_ text: String) -> String {
-        var allASCII = true
-        for b in text.utf8 where b >= 0x80 { allASCII = false; break }
-        if allASCII { return trimASCII(text) }
-        var scalars = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            if v >= 0xFF01 && v <= 0xFF5E {
-                scalars.append(Unicode.Scalar(v - 0xFEE0)!)
-            } else if v == 0x3000 || v == 0x00A0 || (v >= 0x2000 && v <= 0x200A) || v == 0x202F || v == 0x205F {
-                scalars.append(" ")
-            } else if v == 0xFEFF || v == 0x200B {
-                continue // byte-order mark / zero-width space: invisible debris from spreadsheets
-            } else {
-                scalars.append(scalar)
+        // Only lead bytes C2 (NBSP), E2 (U+2000 spaces), E3 (U+3000) and EF (full-width forms, BOM)
+        // can start something to fold; Chinese text (E4-E9) takes the fast path.
+        var needsFolding = false
+        for b in text.utf8 where b == 0xC2 || b == 0xE2 || b == 0xE3 || b == 0xEF { needsFolding = true; break }
+        if !needsFolding { return trimASCII(text) }
+        var text = text
+        return text.withUTF8 { input in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count) { out in
+                let n = foldBytes(input, into: out)
+                var start = 0
+                var end = n
+                while start < end, isBlank(out[start]) { start += 1 }
+                while end > start, isBlank(out[end - 1]) { end -= 1 }
+                return String(decoding: UnsafeMutableBufferPointer(rebasing: out[start..<end]), as: UTF8.self)
             }
         }
-        return trimASCII(String(scalars))
+    }
+
+    /// Byte-level fold of valid UTF-8; the output is never longer than the input. Returns its length.
+    static func foldBytes(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var i = 0
+        var n = 0
+        let count = input.count
+        while i < count {
+            let b = input[i]
+            if i + 2 < count {
+                let b1 = input[i + 1], b2 = input[i + 2]
+                var replacement: UInt8? = nil
+                var skip = false
+                switch b {
+                case 0xEF:
+                    if b1 == 0xBC, b2 >= 0x81 { replacement = b2 - 0x81 + 0x21 } // U+FF01-FF3F
+                    else if b1 == 0xBD, b2 <= 0x9E { replacement = b2 - 0x80 + 0x60 } // U+FF40-FF5E
+                    else if b1 == 0xBB, b2 == 0xBF { skip = true } // U+FEFF
+                case 0xE3:
+                    if b1 == 0x80, b2 == 0x80 { replacement = 0x20 } // U+3000
+                case 0xE2:
+                    if b1 == 0x80, b2 <= 0x8A || b2 == 0xAF { replacement = 0x20 } // U+2000-200A, U+202F
+                    else if b1 == 0x80, b2 == 0x8B { skip = true } // U+200B
+                    else if b1 == 0x81, b2 == 0x9F { replacement = 0x20 } // U+205F
+                default:
+                    break
+                }
+                if let replacement {
+                    out[n] = replacement
+                    n += 1
+                    i += 3
+                    continue
+                }
+                if skip {
+                    i += 3
+                    continue
+                }
+            }
+            if b == 0xC2, i + 1 < count, input[i + 1] == 0xA0 { // U+00A0
+                out[n] = 0x20
+                n += 1
+                i += 2
+                continue
+            }
+            out[n] = b
+            n += 1
+            i += 1
+        }
+        return n
     }
 
     /// Folds, then collapses runs of inner white space to one space (names, addresses).

@@ -10,9 +10,9 @@ struct CatalogChecker {
         let departments = Set(catalog.departments.map(\.id))
         let known = catalog.departments.map(\.id).joined(separator: ", ")
         for resource in catalog.resources {
-            func report(_ field: Field?, _ suffix: String, _ message: String) {
+            func report(_ field: Field?, _ suffix: String, _ message: String, at position: SourcePosition? = nil) {
                 let path = field.map { "\(resource.name).fields.\($0.name)\(suffix)" } ?? "\(resource.name)\(suffix)"
-                problems.append(CatalogProblem(file: resource.file, position: field?.position ?? resource.position,
+                problems.append(CatalogProblem(file: resource.file, position: position ?? field?.position ?? resource.position,
                                                path: path, message: message))
             }
             for name in resource.identityKey {
@@ -23,12 +23,14 @@ struct CatalogChecker {
             for field in resource.fields {
                 switch field.type {
                 case .code(let table) where catalog.codeTable(table) == nil:
-                    report(field, ".type", "code table '\(table)' does not exist (no file in codes/ defines it)")
+                    report(field, ".type", "code table '\(table)' does not exist (no file in codes/ defines it)",
+                           at: field.partPositions.type)
                 case .reference(let target) where catalog.resource(target) == nil:
-                    report(field, ".type", "referenced resource '\(target)' does not exist")
+                    report(field, ".type", "referenced resource '\(target)' does not exist", at: field.partPositions.type)
                 case .reference(let target):
                     if let other = catalog.resource(target), other.identityKey.count != 1 {
-                        report(field, ".type", "reference(\(target)) needs a single-field identity key; \(target) has \(other.identityKey.count)")
+                        report(field, ".type", "reference(\(target)) needs a single-field identity key; \(target) has \(other.identityKey.count)",
+                               at: field.partPositions.type)
                     }
                 default:
                     break
@@ -37,18 +39,20 @@ struct CatalogChecker {
                     report(field, ".authorities", "a field needs at least one authoritative department")
                 }
                 var seen = Set<String>()
-                for authority in field.authorities {
+                for (index, authority) in field.authorities.enumerated() {
+                    let position = field.partPositions.authorities.indices.contains(index) ? field.partPositions.authorities[index] : nil
                     if !departments.contains(authority) {
-                        report(field, ".authorities", "'\(authority)' is not a known department (known: \(known))")
+                        report(field, ".authorities[\(index)]", "'\(authority)' is not a known department (known: \(known))", at: position)
                     }
                     if !seen.insert(authority).inserted {
-                        report(field, ".authorities", "'\(authority)' is ranked twice")
+                        report(field, ".authorities[\(index)]", "'\(authority)' is ranked twice", at: position)
                     }
                 }
                 if field.identifierRule != nil {
                     switch field.type {
                     case .string, .reference: break
-                    default: report(field, ".identifier", "identifier rules apply to string or reference fields, not \(field.type)")
+                    default: report(field, ".identifier", "identifier rules apply to string or reference fields, not \(field.type)",
+                                    at: field.partPositions.identifier)
                     }
                 }
             }

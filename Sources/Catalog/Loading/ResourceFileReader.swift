@@ -19,7 +19,7 @@ import JSON5
 /// Field keys: `name`, `type` (string, code(TABLE), date, datetime, integer, decimal, boolean,
 /// reference(RESOURCE)), `required` (default false), `sensitivity` (public, internal, sensitive,
 /// special), `sharing` (unconditional, conditional, not_shared), `authorities` (ranked department
-/// ids), `description`, optional `identifier` (citizen_id, uscc, mobile, landline, phone) and
+/// ids), `description`, optional `identifier` (citizen_id, uscc, mobile, landline, phone, disability_certificate) and
 /// `masking` (id_number, mobile, name, address, suppress).
 struct ResourceFileReader {
     var reader: NodeReader
@@ -96,8 +96,11 @@ struct ResourceFileReader {
         let identifier = reader.choice(node, "identifier", path: path, as: IdentifierRule.self, required: false)
         let masking = reader.choice(node, "masking", path: path, as: MaskingHint.self, required: false)
         guard let type, let sensitivity, let sharing, let description else { return nil }
-        return Field(name: name, type: type, required: required, sensitivity: sensitivity, sharing: sharing,
-                     authorities: authorities.map(\.0), description: description, identifierRule: identifier,
-                     masking: masking, position: node.position)
+        var field = Field(name: name, type: type, required: required, sensitivity: sensitivity, sharing: sharing,
+                          authorities: authorities.map(\.0), description: description, identifierRule: identifier,
+                          masking: masking, position: node.position)
+        field.partPositions = Field.PartPositions(type: node["type"]?.position, authorities: authorities.map(\.1),
+                                                  identifier: node["identifier"]?.position)
+        return field
     }
 }

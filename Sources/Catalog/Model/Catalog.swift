@@ -5,10 +5,10 @@
 public struct Catalog: Sendable {
     /// Department ids that may appear as field authorities, with their names.
     public var departments: [Department]
-    /// Resources in the order the catalog lists them.
-    public var resources: [Resource]
+    /// Resources in the order the catalog lists them (read-only: lookups are indexed).
+    public private(set) var resources: [Resource]
     /// Code tables sorted by name.
-    public var codeTables: [CodeTable]
+    public private(set) var codeTables: [CodeTable]
 
     private var resourceIndex: [String: Int]
     private var codeTableIndex: [String: Int]

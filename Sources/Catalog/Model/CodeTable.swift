@@ -5,7 +5,7 @@ public struct CodeTable: Sendable {
     public var title: LocalizedText
     /// The standard the codes come from (`GB/T 2261.1-2003`), or a note that the table is hub-defined.
     public var source: String
-    public var entries: [Entry]
+    public private(set) var entries: [Entry]
     public var file: String
 
     private var codeIndex: [String: Int]

@@ -19,6 +19,14 @@ public struct Field: Sendable {
     public var masking: MaskingHint?
     /// Where the field is declared in its catalog file.
     public var position: SourcePosition?
+    /// Where the parts of the declaration are, so cross-file checks can point at the exact value.
+    var partPositions = PartPositions()
+
+    struct PartPositions: Sendable {
+        var type: SourcePosition?
+        var authorities: [SourcePosition] = []
+        var identifier: SourcePosition?
+    }
 
     public init(name: String, type: FieldType, required: Bool = false, sensitivity: Sensitivity = .internal,
                 sharing: SharingType = .conditional, authorities: [String] = [],

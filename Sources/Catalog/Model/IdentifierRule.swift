@@ -10,6 +10,8 @@ public enum IdentifierRule: String, Sendable, Hashable, CaseIterable {
     case landline
     /// A mobile or a landline number.
     case phone
+    /// Disability certificate number: citizen ID + category + grade (20 characters).
+    case disabilityCertificate = "disability_certificate"
 
     /// Normalizes `text` according to the rule.
     public func normalize(_ text: String, today: CivilDate = .today()) -> IdentifierResult {
@@ -19,6 +21,7 @@ public enum IdentifierRule: String, Sendable, Hashable, CaseIterable {
         case .mobile: PhoneNumber.normalizeMobile(text)
         case .landline: PhoneNumber.normalizeLandline(text)
         case .phone: PhoneNumber.normalize(text)
+        case .disabilityCertificate: DisabilityCertificate.normalize(text, today: today)
         }
     }
 }

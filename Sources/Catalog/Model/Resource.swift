@@ -9,7 +9,7 @@ public struct Resource: Sendable {
     /// The fields whose values together identify one record (`["citizen_id"]`).
     public var identityKey: [String]
     /// Fields in catalog order.
-    public var fields: [Field]
+    public private(set) var fields: [Field]
     /// Where the resource is declared.
     public var file: String
     public var position: SourcePosition?

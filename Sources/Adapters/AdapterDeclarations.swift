@@ -1,0 +1,149 @@
+import Foundation
+import JSON5
+import Secrets
+
+/// Reads and checks adapter declarations (`adapters/*.json5`).
+public enum AdapterDeclarations {
+    /// The departments the catalog ranks as authorities.
+    public static let departments = ["police", "social-security", "health", "civil-affairs"]
+
+    static let knownKeys: Set<String> = ["id", "department", "mapping", "token", "description"]
+
+    /// Loads every `*.json5` file in `directory`, sorted by name; throws every problem at once.
+    public static func load(directory: String) throws(AdapterLoadError) -> [AdapterDeclaration] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json5") }.sorted()
+        } catch {
+            throw AdapterLoadError(problems: [AdapterProblem(file: directory, position: nil, path: "",
+                                                             message: "cannot read the adapters folder")])
+        }
+        var adapters: [AdapterDeclaration] = []
+        var problems: [AdapterProblem] = []
+        for name in names {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                problems.append(AdapterProblem(file: path, position: nil, path: "", message: "cannot read the file"))
+                continue
+            }
+            switch parse(Array(data), file: path) {
+            case .success(let adapter): adapters.append(adapter)
+            case .failure(let error): problems += error.problems
+            }
+        }
+        var seen: [String: String] = [:]
+        for adapter in adapters {
+            if let other = seen[adapter.id] {
+                problems.append(AdapterProblem(file: adapter.file, position: nil, path: "id",
+                                               message: "adapter id '\(adapter.id)' is also declared in \(other)"))
+            }
+            seen[adapter.id] = adapter.file
+        }
+        guard problems.isEmpty else { throw AdapterLoadError(problems: problems) }
+        return adapters
+    }
+
+    /// Parses one declaration, collecting every problem.
+    public static func parse(_ bytes: [UInt8], file: String) -> Result<AdapterDeclaration, AdapterLoadError> {
+        let root: JSONNode
+        do {
+            root = try JSON5.parseDocument(bytes, file: file)
+        } catch {
+            return .failure(AdapterLoadError(problems: [AdapterProblem(file: file, position: error.position, path: "", message: error.message)]))
+        }
+        guard let members = root.members else {
+            return .failure(AdapterLoadError(problems: [AdapterProblem(file: file, position: root.position, path: "",
+                                                                       message: "an adapter declaration is an object")]))
+        }
+        var problems: [AdapterProblem] = []
+        func problem(_ node: JSONNode?, _ path: String, _ message: String) {
+            problems.append(AdapterProblem(file: file, position: node?.position ?? root.position, path: path, message: message))
+        }
+        for member in members where !knownKeys.contains(member.key) {
+            problems.append(AdapterProblem(file: file, position: member.keyPosition, path: member.key,
+                                           message: "unknown key (known: \(knownKeys.sorted().joined(separator: ", ")))"))
+        }
+        func requiredString(_ key: String) -> String? {
+            guard let node = root[key] else { problem(nil, key, "missing"); return nil }
+            guard let text = node.stringValue, !text.isEmpty else { problem(node, key, "must be a non-empty string"); return nil }
+            return text
+        }
+        let id = requiredString("id")
+        if let id, id.range(of: "^[a-z0-9][a-z0-9-]{0,62}$", options: .regularExpression) == nil {
+            problem(root["id"], "id", "must be lowercase letters, digits and dashes (at most 63)")
+        }
+        let department = requiredString("department")
+        if let department, !departments.contains(department) {
+            problem(root["department"], "department", "unknown department '\(department)' (known: \(departments.joined(separator: ", ")))")
+        }
+        let mapping = requiredString("mapping")
+        var token: SecretReference?
+        if let node = root["token"], !node.isNull {
+            token = parseSecret(node, path: "token", problem: problem)
+        }
+        var description: String?
+        if let node = root["description"] {
+            if let text = node.stringValue { description = text } else { problem(node, "description", "must be a string") }
+        }
+        guard problems.isEmpty, let id, let department, let mapping else {
+            return .failure(AdapterLoadError(problems: problems))
+        }
+        return .success(AdapterDeclaration(id: id, department: department, mapping: mapping, token: token,
+                                           description: description, file: file))
+    }
+
+    static func parseSecret(_ node: JSONNode, path: String, problem: (JSONNode?, String, String) -> Void) -> SecretReference? {
+        guard let members = node.members, members.count == 1, let member = members.first else {
+            problem(node, path, "must be one of { env: \"NAME\" }, { file: \"PATH\" }, { sha256: \"HEX\" }")
+            return nil
+        }
+        guard let text = member.value.stringValue, !text.isEmpty else {
+            problem(member.value, "\(path).\(member.key)", "must be a non-empty string")
+            return nil
+        }
+        switch member.key {
+        case "env": return .environment(text)
+        case "file": return .file(text)
+        case "sha256":
+            guard text.count == 64, text.allSatisfy(\.isHexDigit) else {
+                problem(member.value, "\(path).sha256", "must be 64 hexadecimal digits")
+                return nil
+            }
+            return .sha256(text.lowercased())
+        default:
+            problem(member.value, "\(path).\(member.key)", "unknown secret source '\(member.key)' (env, file or sha256)")
+            return nil
+        }
+    }
+}
+
+extension SecretReference {
+    /// The SHA-256 (hex) of the token this reference names. Throws when it does not resolve,
+    /// saying which variable or file is missing (never the secret).
+    public func resolveTokenHash(relativeTo directory: String,
+                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws(SecretResolutionError) -> String {
+        switch self {
+        case .sha256(let hex):
+            return hex
+        case .environment(let name):
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+                throw SecretResolutionError(message: "environment variable \(name) is not set")
+            }
+            return Secrets.hex(Secrets.sha256(value))
+        case .file(let path):
+            let full = path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+            guard let data = FileManager.default.contents(atPath: full) else {
+                throw SecretResolutionError(message: "secret file \(full) cannot be read")
+            }
+            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !value.isEmpty else { throw SecretResolutionError(message: "secret file \(full) is empty") }
+            return Secrets.hex(Secrets.sha256(value))
+        }
+    }
+}
+
+/// A secret reference that names nothing usable.
+public struct SecretResolutionError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,1 @@
+// Simulated department systems over a synthetic district: see docs/architecture.md.

@@ -1,0 +1,35 @@
+import Foundation
+import Telemetry
+
+/// Everything `recordonce serve` needs to start a hub. The CLI fills it from options and
+/// environment variables; tests build it directly.
+public struct HubConfiguration: Sendable {
+    /// Address the HTTP server binds to. 127.0.0.1 unless the operator opens it up.
+    public var host: String = "127.0.0.1"
+    /// HTTP port; 0 picks a free one (tests read it back from `Hub.port`).
+    public var port: Int = 8080
+    /// An existing PostgreSQL server; nil starts the embedded cluster under `dataDirectory`.
+    public var databaseURL: String?
+    /// Folder for the embedded cluster and the generated admin token.
+    public var dataDirectory: String = "./var"
+    /// Fixed admin token (RECORDONCE_ADMIN_TOKEN); nil generates one on first start.
+    public var adminToken: String?
+    /// Database connections this process may hold.
+    public var databasePoolSize: Int = 16
+    /// HTTP worker threads (libmicrohttpd's thread pool).
+    public var httpThreads: Int = 4
+    /// Largest request body accepted by default, in bytes.
+    public var maxRequestBody: Int = 1 << 20
+    /// The canonical catalog (resources, code tables).
+    public var catalogDirectory: String = "mappings/catalog"
+    /// Mapping files; an adapter's `mapping` is relative to this folder.
+    public var mappingsDirectory: String = "mappings"
+    /// Adapter declarations (`*.json5`).
+    public var adaptersDirectory: String = "adapters"
+    /// Largest push accepted by `POST /v1/ingest/{adapter}`, in bytes.
+    public var maxIngestBody: Int = 32 << 20
+    /// Embedded cluster only: fsync on (false for throwaway test hubs).
+    public var durableEmbeddedDatabase: Bool = true
+
+    public init() {}
+}

@@ -1,0 +1,116 @@
+import Adapters
+import Catalog
+import Foundation
+import Mapping
+import RecordStore
+import Store
+import Telemetry
+
+/// An adapter the hub can take records from: its declaration and its compiled mapping.
+public struct RegisteredAdapter: Sendable {
+    public let declaration: AdapterDeclaration
+    /// nil when the mapping did not compile; `problems` says why.
+    public let plan: MappingPlan?
+    public let problems: [String]
+}
+
+/// The catalog, the adapters and their compiled mappings, loaded once at start-up.
+///
+/// A catalog that does not load stops the hub (nothing can be mapped without it). An adapter
+/// whose mapping does not compile is kept, disabled, with its problems, so that one broken
+/// mapping never takes the other departments down.
+public struct IngestRegistry: Sendable {
+    public let catalog: Catalog
+    public let schema: MappingSchema
+    public let rules: StoreRules
+    public let adapters: [String: RegisteredAdapter]
+
+    public static func load(_ configuration: HubConfiguration, logger: Logger) throws -> IngestRegistry {
+        let catalog: Catalog
+        do {
+            catalog = try Catalog.load(directory: configuration.catalogDirectory)
+        } catch {
+            throw HubError("the catalog in \(configuration.catalogDirectory) does not load:\n\(error)")
+        }
+        let schema = MappingSchema(catalog: catalog)
+        var adapters: [String: RegisteredAdapter] = [:]
+        if FileManager.default.fileExists(atPath: configuration.adaptersDirectory) {
+            let declarations: [AdapterDeclaration]
+            do {
+                declarations = try AdapterDeclarations.load(directory: configuration.adaptersDirectory)
+            } catch {
+                throw HubError("adapter declarations in \(configuration.adaptersDirectory) have problems:\n\(error)")
+            }
+            for declaration in declarations {
+                let registered = compile(declaration, mappings: configuration.mappingsDirectory, schema: schema)
+                if registered.plan == nil {
+                    logger.error("adapter disabled: its mapping does not compile",
+                                 ["adapter": declaration.id, "problems": registered.problems.joined(separator: "; ")])
+                }
+                adapters[declaration.id] = registered
+            }
+        } else {
+            logger.warning("no adapters folder; only admins can push, to no adapter", ["folder": configuration.adaptersDirectory])
+        }
+        return IngestRegistry(catalog: catalog, schema: schema, rules: StoreRules(catalog: catalog), adapters: adapters)
+    }
+
+    static func compile(_ declaration: AdapterDeclaration, mappings: String, schema: MappingSchema) -> RegisteredAdapter {
+        let path = (mappings as NSString).appendingPathComponent(declaration.mapping)
+        do {
+            let plan = try MappingValidator.load(file: path, schema: schema)
+            var problems: [String] = []
+            if plan.source.adapter != declaration.id {
+                problems.append("\(path): source.adapter is '\(plan.source.adapter)', not '\(declaration.id)'")
+            }
+            if plan.source.department != declaration.department {
+                problems.append("\(path): source.department is '\(plan.source.department)', but the adapter belongs to '\(declaration.department)'")
+            }
+            return RegisteredAdapter(declaration: declaration, plan: problems.isEmpty ? plan : nil, problems: problems)
+        } catch {
+            return RegisteredAdapter(declaration: declaration, plan: nil, problems: error.problems.map(\.description))
+        }
+    }
+
+    /// A resource by name, ignoring case (`person` and `Person` are the same resource).
+    public func resource(named name: String) -> Resource? {
+        catalog.resources.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    /// Stores each adapter's push-token hash (revoking its earlier ones); a reference that does
+    /// not resolve is logged and leaves that adapter to admins.
+    func registerTokens(pool: ConnectionPool, adaptersDirectory: String, logger: Logger) throws {
+        for adapter in adapters.values.sorted(by: { $0.declaration.id < $1.declaration.id }) {
+            guard let reference = adapter.declaration.token else { continue }
+            let hash: String
+            do {
+                hash = try reference.resolveTokenHash(relativeTo: adaptersDirectory)
+            } catch {
+                logger.warning("adapter token not registered: \(error)", ["adapter": adapter.declaration.id])
+                continue
+            }
+            let bytes = PostgresBytes(hexDigest: hash)
+            try pool.transaction { c in
+                try c.execute("UPDATE api_tokens SET revoked_at = now() WHERE kind = 'adapter' AND subject = $1 AND token_hash <> $2 AND revoked_at IS NULL",
+                              [adapter.declaration.id, bytes])
+                try c.execute("""
+                    INSERT INTO api_tokens (kind, subject, token_hash) VALUES ('adapter', $1, $2)
+                    ON CONFLICT (token_hash) DO UPDATE SET kind = 'adapter', subject = EXCLUDED.subject, revoked_at = NULL
+                    """, [adapter.declaration.id, bytes])
+            }
+        }
+    }
+}
+
+extension PostgresBytes {
+    /// Bytes from a hexadecimal digest.
+    init(hexDigest: String) {
+        var bytes: [UInt8] = []
+        var high: UInt8?
+        for c in hexDigest.utf8 {
+            let v: UInt8 = c <= 57 ? c - 48 : (c | 0x20) - 87
+            if let h = high { bytes.append(h << 4 | v); high = nil } else { high = v }
+        }
+        self.init(bytes)
+    }
+}

@@ -1,0 +1,278 @@
+import Adapters
+import Foundation
+import JSON5
+import Mapping
+import Secrets
+import SourceFormats
+import Store
+
+/// Writes one prepared batch inside an open transaction (see `RecordStore` for the steps).
+struct BatchWriter {
+    let connection: PostgresConnection
+    let rules: StoreRules
+    let adapter: AdapterDeclaration
+    let plan: MappingPlan
+    let observedAt: String
+
+    private var outcomes: [RecordOutcome?] = []
+    private var landing: [LandingKey: String] = [:]
+    private var landingOrder: [LandingKey] = []
+    private var rejects: [(key: String?, position: String, issues: String, record: String?, fingerprint: [UInt8])] = []
+
+    init(connection: PostgresConnection, rules: StoreRules, adapter: AdapterDeclaration, plan: MappingPlan, observedAt: String) {
+        self.connection = connection
+        self.rules = rules
+        self.adapter = adapter
+        self.plan = plan
+        self.observedAt = observedAt
+    }
+
+    /// An observation bound for one entity, with the outcome index of the record it came from.
+    private struct Bound {
+        let index: Int
+        let record: CanonicalRecord
+        let provenance: FieldProvenance
+    }
+
+    mutating func store(_ batch: BatchPreparation, checkpoint: String?, reprocess: Bool) throws -> BatchOutcome {
+        outcomes = Array(repeating: nil, count: batch.count)
+        for (index, error) in batch.unreadable {
+            let problem = RecordOutcome.Problem(field: "record", rule: error.kind.rawValue, message: error.message, severity: "error")
+            outcomes[index] = RecordOutcome(position: error.locator.description, sourceKey: nil, status: .rejected, problems: [problem], entities: [])
+            rejects.append((nil, error.locator.description, Self.issuesJSON([problem]), nil,
+                            Secrets.sha256(error.locator.description + "|" + error.kind.rawValue + "|" + error.message)))
+        }
+
+        // 1. Landing: skip what this adapter delivered before, unchanged.
+        let toMap = reprocess ? batch.prepared : try changedRecords(batch.prepared)
+
+        // 2. Mapping.
+        var bound: [String: [Bound]] = [:]   // "resource\u{1F}key" -> observations
+        var entityOrder: [(resource: String, key: String)] = []
+        for p in toMap {
+            let result = plan.apply(p.record)
+            let problems = result.issues.map {
+                RecordOutcome.Problem(field: $0.field, rule: $0.rule, message: $0.message, severity: $0.severity.rawValue)
+            }
+            let position = p.record.locator.description
+            if result.skipped {
+                outcomes[p.index] = RecordOutcome(position: position, sourceKey: p.key, status: .skipped, problems: [], entities: [])
+                land(p, status: "skipped")
+                continue
+            }
+            var identityProblems: [RecordOutcome.Problem] = []
+            var keyed: [(String, String, CanonicalRecord)] = []
+            for record in result.records {
+                guard let key = rules.identityKey(resource: record.resource, identity: record.identity) else {
+                    identityProblems.append(RecordOutcome.Problem(field: record.resource, rule: "identity.missing",
+                                                                  message: "the identity key of \(record.resource) is incomplete", severity: "error"))
+                    continue
+                }
+                keyed.append((record.resource, key, record))
+            }
+            if result.rejected || !identityProblems.isEmpty {
+                let all = problems + identityProblems
+                outcomes[p.index] = RecordOutcome(position: position, sourceKey: p.key, status: .rejected, problems: all, entities: [])
+                rejects.append((p.key, position, Self.issuesJSON(all), p.json, p.hash))
+                land(p, status: "rejected")
+                continue
+            }
+            let provenance = FieldProvenance(adapter: adapter.id, department: adapter.department, sourceKey: p.key,
+                                             mappingID: plan.id, mappingVersion: plan.version, observedAt: observedAt)
+            for (resource, key, record) in keyed {
+                let id = resource + "\u{1F}" + key
+                if bound[id] == nil { entityOrder.append((resource, key)) }
+                bound[id, default: []].append(Bound(index: p.index, record: record, provenance: provenance))
+            }
+            outcomes[p.index] = RecordOutcome(position: position, sourceKey: p.key, status: .accepted, problems: problems, entities: [])
+            land(p, status: "accepted")
+        }
+
+        // 3-4. Identity resolution and survivorship.
+        var result = BatchOutcome()
+        let events = try merge(bound: bound, order: entityOrder, into: &result)
+
+        // 5. Rejects, landing, checkpoint, then the change log.
+        try writeRejects()
+        try writeLanding()
+        if let checkpoint {
+            try connection.execute("""
+                INSERT INTO adapter_checkpoints (adapter, checkpoint) VALUES ($1, $2)
+                ON CONFLICT (adapter) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()
+                """, [adapter.id, checkpoint])
+        }
+        result.lastPosition = try ChangeLog.append(events, in: connection)
+        result.events = events.count
+        result.records = outcomes.map { $0! }
+        return result
+    }
+
+    // MARK: landing
+
+    private mutating func changedRecords(_ prepared: [BatchPreparation.Prepared]) throws -> [BatchPreparation.Prepared] {
+        guard !prepared.isEmpty else { return [] }
+        let keys = Array(Set(prepared.map(\.key)))
+        let rows = try connection.query("""
+            SELECT source_key, content_hash, status, mapping_version FROM landing
+            WHERE adapter = $1 AND source_key = ANY($2::text[])
+            """, [adapter.id, keys])
+        var seen = Set<LandingKey>()
+        for row in rows.rows {
+            // A rejected record is worth another try once the mapping has changed.
+            if row["status"] == "rejected" && Int(row["mapping_version"] ?? "") != plan.version { continue }
+            guard let hash = PostgresBytes(postgresText: row["content_hash"]!)?.bytes else { continue }
+            seen.insert(LandingKey(key: row["source_key"]!, hash: hash))
+        }
+        var changed: [BatchPreparation.Prepared] = []
+        for p in prepared {
+            // Seen before (or earlier in this batch) with this very content: nothing to do.
+            if !seen.insert(LandingKey(key: p.key, hash: p.hash)).inserted {
+                outcomes[p.index] = RecordOutcome(position: p.record.locator.description, sourceKey: p.key, status: .unchanged, problems: [], entities: [])
+            } else {
+                changed.append(p)
+            }
+        }
+        return changed
+    }
+
+    private struct LandingKey: Hashable {
+        let key: String
+        let hash: [UInt8]
+    }
+
+    private mutating func land(_ p: BatchPreparation.Prepared, status: String) {
+        let id = LandingKey(key: p.key, hash: p.hash)
+        if landing[id] == nil { landingOrder.append(id) }
+        landing[id] = status
+    }
+
+    private func writeLanding() throws {
+        guard !landingOrder.isEmpty else { return }
+        try connection.execute("""
+            INSERT INTO landing (adapter, source_key, content_hash, status, mapping_version)
+            SELECT $1, k, h, s, $5 FROM unnest($2::text[], $3::bytea[], $4::text[]) AS u(k, h, s)
+            ON CONFLICT (adapter, source_key, content_hash) DO UPDATE
+              SET status = EXCLUDED.status, mapping_version = EXCLUDED.mapping_version, last_changed = now()
+            """, [adapter.id, landingOrder.map(\.key), landingOrder.map { PostgresBytes($0.hash) },
+                  landingOrder.map { landing[$0]! }, plan.version])
+    }
+
+    private func writeRejects() throws {
+        guard !rejects.isEmpty else { return }
+        try connection.execute("""
+            INSERT INTO rejects (adapter, source_key, position, issues, record, fingerprint)
+            SELECT $1, k, p, i::jsonb, r::jsonb, f FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) AS u(k, p, i, r, f)
+            ON CONFLICT (adapter, fingerprint) WHERE status = 'open' DO UPDATE
+              SET position = EXCLUDED.position, issues = EXCLUDED.issues, created_at = now()
+            """, [adapter.id, rejects.map(\.key), rejects.map(\.position), rejects.map(\.issues), rejects.map(\.record),
+                  rejects.map { PostgresBytes($0.fingerprint) }])
+    }
+
+    // MARK: entities
+
+    private mutating func merge(bound: [String: [Bound]], order: [(resource: String, key: String)],
+                                into result: inout BatchOutcome) throws -> [NewChangeEvent] {
+        guard !order.isEmpty else { return [] }
+        // Lock in one global order so that concurrent batches never wait on each other in a cycle.
+        let sorted = order.sorted { ($0.resource, $0.key) < ($1.resource, $1.key) }
+        let resources = sorted.map(\.resource), keys = sorted.map(\.key)
+        try connection.execute("""
+            INSERT INTO entities (resource, identity_key, version, record, provenance)
+            SELECT r, k, 0, '{}', '{}' FROM unnest($1::text[], $2::text[]) AS u(r, k)
+            ON CONFLICT (resource, identity_key) DO NOTHING
+            """, [resources, keys])
+        let rows = try connection.query("""
+            SELECT e.id, e.resource, e.identity_key, e.version, e.record::text AS record, e.provenance::text AS provenance
+            FROM entities e JOIN unnest($1::text[], $2::text[]) AS u(r, k) ON e.resource = u.r AND e.identity_key = u.k
+            ORDER BY e.resource, e.identity_key
+            FOR UPDATE OF e
+            """, [resources, keys])
+
+        var updates: (ids: [String], versions: [Int], records: [String], provenance: [String], changed: [String]) = ([], [], [], [], [])
+        var unusedNew: [String] = []
+        var conflicts: (entity: [String], resource: [String], field: [String], golden: [String], challenger: [String], adapter: [String]) = ([], [], [], [], [], [])
+        var events: [NewChangeEvent] = []
+
+        for row in rows.rows {
+            let id = row["id"]!, resource = row["resource"]!, key = row["identity_key"]!
+            let version = Int(row["version"]!) ?? 0
+            guard let observations = bound[resource + "\u{1F}" + key], let spec = rules.resources[resource] else { continue }
+            let current = version == 0 ? [:] : try GoldenRecordCodec.decode(record: row["record"]!, provenance: row["provenance"]!)
+            var seen: [Observation] = []
+            for b in observations {
+                for field in b.record.fields {
+                    seen.append(Observation(field: field.name, value: GoldenRecordCodec.literal(field.value), provenance: b.provenance))
+                }
+            }
+            let merged = Survivorship(authorities: spec.authorities).merge(current, seen)
+            for conflict in merged.conflicts {
+                conflicts.entity.append(id)
+                conflicts.resource.append(resource)
+                conflicts.field.append(conflict.field)
+                conflicts.golden.append(GoldenRecordCodec.conflictSide(conflict.golden))
+                conflicts.challenger.append(GoldenRecordCodec.conflictSide(conflict.challenger))
+                conflicts.adapter.append(conflict.challenger.provenance.adapter)
+            }
+            let reference = "\(resource)/\(id)"
+            for b in observations where outcomes[b.index]?.entities.contains(reference) == false {
+                outcomes[b.index]?.entities.append(reference)
+            }
+            guard !merged.changedFields.isEmpty else {
+                if version == 0 { unusedNew.append(id) }
+                continue
+            }
+            let record = GoldenRecordCodec.recordJSON(merged.fields, order: spec.fieldOrder)
+            let provenance = GoldenRecordCodec.provenanceJSON(merged.fields, order: spec.fieldOrder)
+            updates.ids.append(id)
+            updates.versions.append(version + 1)
+            updates.records.append(record)
+            updates.provenance.append(provenance)
+            updates.changed.append([String](merged.changedFields).postgresText ?? "{}")
+            events.append(NewChangeEvent(resource: resource, entityID: id, version: version + 1,
+                                         operation: version == 0 ? .created : .updated, changedFields: merged.changedFields,
+                                         record: record, sources: GoldenRecordCodec.sourcesJSON(merged.fields, changed: merged.changedFields)))
+        }
+
+        if !updates.ids.isEmpty {
+            try connection.execute("""
+                UPDATE entities e SET version = u.v, record = u.r::jsonb, provenance = u.p::jsonb, updated_at = now()
+                FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, v, r, p) WHERE e.id = u.id
+                """, [updates.ids, updates.versions, updates.records, updates.provenance])
+            try connection.execute("""
+                INSERT INTO entity_versions (entity_id, version, record, provenance, changed_fields)
+                SELECT id, v, r::jsonb, p::jsonb, f::text[] FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[]) AS u(id, v, r, p, f)
+                """, [updates.ids, updates.versions, updates.records, updates.provenance, updates.changed])
+        }
+        if !unusedNew.isEmpty {
+            try connection.execute("DELETE FROM entities WHERE id = ANY($1::uuid[]) AND version = 0", [unusedNew])
+        }
+        if !conflicts.entity.isEmpty {
+            try connection.execute("""
+                INSERT INTO conflicts (entity_id, resource, field, golden, challenger, challenger_adapter)
+                SELECT e, r, f, g::jsonb, c::jsonb, a FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(e, r, f, g, c, a)
+                ON CONFLICT (entity_id, field, challenger_adapter) WHERE status = 'open' DO UPDATE
+                  SET golden = EXCLUDED.golden, challenger = EXCLUDED.challenger, updated_at = now()
+                """, [conflicts.entity, conflicts.resource, conflicts.field, conflicts.golden, conflicts.challenger, conflicts.adapter])
+        }
+        result.versionsWritten = updates.ids.count
+        result.conflicts = conflicts.entity.count
+        return events
+    }
+
+    static func issuesJSON(_ problems: [RecordOutcome.Problem]) -> String {
+        var out = "["
+        for (i, p) in problems.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"field\":"
+            JSONStringEscaper.append(p.field, to: &out)
+            out += ",\"rule\":"
+            JSONStringEscaper.append(p.rule, to: &out)
+            out += ",\"message\":"
+            JSONStringEscaper.append(p.message, to: &out)
+            out += ",\"severity\":"
+            JSONStringEscaper.append(p.severity, to: &out)
+            out += "}"
+        }
+        return out + "]"
+    }
+}

@@ -1,0 +1,126 @@
+/// The hub's database schema, as versioned migrations applied at start-up and by
+/// `recordonce db migrate`. Append new migrations; never edit one that has shipped.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(id: "0001_api_tokens", sql: """
+            -- Bearer tokens, stored only as SHA-256 hashes. kind says what a token may do:
+            -- admin (everything), adapter (push to one adapter), subscriber (read one feed).
+            CREATE TABLE api_tokens (
+                id          bigserial PRIMARY KEY,
+                kind        text NOT NULL CHECK (kind IN ('admin', 'adapter', 'subscriber')),
+                subject     text,
+                token_hash  bytea NOT NULL UNIQUE,
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                revoked_at  timestamptz
+            );
+            -- One live admin token at a time, so two hubs starting at once cannot both make one.
+            CREATE UNIQUE INDEX api_tokens_one_admin ON api_tokens (kind)
+                WHERE kind = 'admin' AND revoked_at IS NULL;
+            """),
+        Migration(id: "0002_change_log", sql: """
+            -- The feed's outbox. position is gap-free and in commit order: writers take the next
+            -- positions from change_log_head as the last statement of their transaction, and the
+            -- row lock on the head is held until commit, so a later position cannot become
+            -- visible before an earlier one. Readers page with "position > P".
+            CREATE TABLE change_log (
+                position        bigint PRIMARY KEY,
+                resource        text NOT NULL,
+                entity_id       text NOT NULL,
+                version         integer NOT NULL,
+                operation       text NOT NULL CHECK (operation IN ('created', 'updated', 'deleted')),
+                changed_fields  text[] NOT NULL,
+                record          jsonb NOT NULL,
+                sources         jsonb NOT NULL DEFAULT '[]',
+                created_at      timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX change_log_entity ON change_log (resource, entity_id, version);
+            CREATE TABLE change_log_head (
+                singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                position   bigint NOT NULL
+            );
+            INSERT INTO change_log_head VALUES (true, 0);
+            """),
+        Migration(id: "0003_record_store", sql: """
+            -- Landing: one row per distinct content an adapter delivered under a source key, so
+            -- that re-delivering a record seen before (same adapter, source key and content hash)
+            -- is a no-op, even when a file also holds later corrections of the same key.
+            CREATE TABLE landing (
+                adapter       text NOT NULL,
+                source_key    text NOT NULL,
+                content_hash  bytea NOT NULL,
+                status        text NOT NULL CHECK (status IN ('accepted', 'rejected', 'skipped')),
+                mapping_version integer NOT NULL,
+                first_seen    timestamptz NOT NULL DEFAULT now(),
+                last_changed  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (adapter, source_key, content_hash)
+            );
+
+            -- Golden records: one per resource and identity key. record holds the values,
+            -- provenance says per field which adapter, source record and mapping gave it.
+            CREATE TABLE entities (
+                id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                resource      text NOT NULL,
+                identity_key  text NOT NULL,
+                version       integer NOT NULL,
+                record        jsonb NOT NULL,
+                provenance    jsonb NOT NULL,
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                updated_at    timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (resource, identity_key)
+            );
+
+            -- Every version of every golden record, for history reads.
+            CREATE TABLE entity_versions (
+                entity_id       uuid NOT NULL REFERENCES entities (id),
+                version         integer NOT NULL,
+                record          jsonb NOT NULL,
+                provenance      jsonb NOT NULL,
+                changed_fields  text[] NOT NULL,
+                created_at      timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (entity_id, version)
+            );
+
+            -- A lower-ranked source that disagreed with a golden value. One open conflict per
+            -- entity, field and challenging adapter; a later disagreement updates it.
+            CREATE TABLE conflicts (
+                id                  bigserial PRIMARY KEY,
+                entity_id           uuid NOT NULL REFERENCES entities (id),
+                resource            text NOT NULL,
+                field               text NOT NULL,
+                golden              jsonb NOT NULL,
+                challenger          jsonb NOT NULL,
+                challenger_adapter  text NOT NULL,
+                status              text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+                created_at          timestamptz NOT NULL DEFAULT now(),
+                updated_at          timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE UNIQUE INDEX conflicts_one_open ON conflicts (entity_id, field, challenger_adapter) WHERE status = 'open';
+            CREATE INDEX conflicts_status ON conflicts (status, id);
+
+            -- Dead letters: source records that failed mapping or validation, with every reason
+            -- and the record itself so that it can be retried after a mapping fix.
+            CREATE TABLE rejects (
+                id            bigserial PRIMARY KEY,
+                adapter       text NOT NULL,
+                source_key    text,
+                position      text NOT NULL,
+                issues        jsonb NOT NULL,
+                record        jsonb,
+                fingerprint   bytea NOT NULL,
+                status        text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'retried')),
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                retried_at    timestamptz
+            );
+            CREATE INDEX rejects_adapter ON rejects (adapter, status, id);
+            -- The same bad input delivered again does not pile up: one open reject per fingerprint.
+            CREATE UNIQUE INDEX rejects_one_open ON rejects (adapter, fingerprint) WHERE status = 'open';
+
+            -- Where each adapter has read up to, written in the transaction of the data it covers.
+            CREATE TABLE adapter_checkpoints (
+                adapter     text PRIMARY KEY,
+                checkpoint  text NOT NULL,
+                updated_at  timestamptz NOT NULL DEFAULT now()
+            );
+            """),
+    ]
+}

@@ -1,0 +1,89 @@
+import CLIKit
+import Foundation
+import Hub
+import Telemetry
+
+/// Options shared by the commands that start or reach a hub (serve, db migrate, demo).
+enum HubOptions {
+    static let database: [Option] = [
+        Option("database-url", value: "URL", help: "PostgreSQL to use; without it the hub runs its own embedded cluster in --data-dir.",
+               environment: "RECORDONCE_DATABASE_URL"),
+        Option("data-dir", value: "DIR", help: "Folder for the embedded PostgreSQL cluster and the generated admin token.",
+               environment: "RECORDONCE_DATA_DIR", default: "./var"),
+    ]
+
+    /// Where the catalog, the mappings and the adapter declarations are.
+    static let content: [Option] = [
+        Option("catalog", value: "DIR", help: "The canonical catalog folder.", environment: "RECORDONCE_CATALOG_DIR",
+               default: "mappings/catalog"),
+        Option("mappings", value: "DIR", help: "Mapping files; an adapter's mapping is relative to it.",
+               environment: "RECORDONCE_MAPPINGS_DIR", default: "mappings"),
+        Option("adapters", value: "DIR", help: "Adapter declarations (*.json5).", environment: "RECORDONCE_ADAPTERS_DIR",
+               default: "adapters"),
+    ]
+
+    static let logging: [Option] = [
+        Option("log-format", value: "FORMAT", help: "Log lines on stderr: json for machines, text for people.",
+               environment: "RECORDONCE_LOG_FORMAT", default: "json", choices: ["json", "text"]),
+        Option("log-level", value: "LEVEL", help: "Least severe level logged.",
+               environment: "RECORDONCE_LOG_LEVEL", default: "info", choices: ["debug", "info", "warning", "error"]),
+    ]
+
+    static let server: [Option] = [
+        Option("host", value: "ADDRESS", help: "Address to listen on (0.0.0.0 for every interface).",
+               environment: "RECORDONCE_HOST", default: "127.0.0.1"),
+        Option("port", value: "N", help: "HTTP port.", environment: "RECORDONCE_PORT", default: "8080"),
+    ]
+
+    static func logger(_ args: ParsedArguments, label: String = "hub") -> Logger {
+        Logger(label: label, level: LogLevel(name: args.value("log-level") ?? "info") ?? .info,
+               format: LogFormat(rawValue: args.value("log-format") ?? "json") ?? .json)
+    }
+
+    /// The hub configuration these options describe.
+    static func configuration(_ args: ParsedArguments) throws -> HubConfiguration {
+        var config = HubConfiguration()
+        config.databaseURL = args.value("database-url")
+        config.dataDirectory = args.value("data-dir") ?? "./var"
+        config.adminToken = ProcessInfo.processInfo.environment["RECORDONCE_ADMIN_TOKEN"]
+        if let dir = args.value("catalog") { config.catalogDirectory = dir }
+        if let dir = args.value("mappings") { config.mappingsDirectory = dir }
+        if let dir = args.value("adapters") { config.adaptersDirectory = dir }
+        if let host = args.value("host") { config.host = host }
+        if let port = try args.int("port") {
+            guard (0...65535).contains(port) else { throw UsageError("--port must be between 0 and 65535, got \(port)") }
+            config.port = port
+        }
+        return config
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM arrives, then returns its name.
+enum ShutdownSignal {
+    static func wait() -> String {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let received = DispatchSemaphore(value: 0)
+        let name = LockedName()
+        let queue = DispatchQueue(label: "signals")
+        let sources = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")].map { signo, label in
+            let source = DispatchSource.makeSignalSource(signal: signo, queue: queue)
+            source.setEventHandler {
+                name.set(label)
+                received.signal()
+            }
+            source.resume()
+            return source
+        }
+        received.wait()
+        sources.forEach { $0.cancel() }
+        return name.get()
+    }
+
+    private final class LockedName: @unchecked Sendable {
+        private var value = ""
+        private let lock = NSLock()
+        func set(_ v: String) { lock.lock(); value = v; lock.unlock() }
+        func get() -> String { lock.lock(); defer { lock.unlock() }; return value }
+    }
+}

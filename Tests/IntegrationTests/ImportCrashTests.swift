@@ -1,0 +1,100 @@
+import Catalog
+import Foundation
+import Store
+import Testing
+
+/// kill -9 during `recordonce import`, then the same import again: the store and the change log
+/// must equal those of an uninterrupted run (no event lost, none doubled).
+@Suite(.serialized) struct ImportCrashTests {
+    /// A police register export as NDJSON: households of three, a few invalid IDs, and people
+    /// who appear again later with a changed name (a second version, in order).
+    static func writePoliceExport(persons: Int, to path: String) throws {
+        var out = ""
+        var ids: [String] = []
+        for i in 0..<persons {
+            let first17 = "510108" + String(format: "%04d%02d%02d", 1940 + i % 70, 1 + i % 12, 1 + i % 28) + String(format: "%03d", i % 1000)
+            var id = first17 + String(CitizenID.checkCharacter(for: first17)!)
+            if i % 997 == 5 { id = "5.10108E+17" }                       // Excel-damaged: rejected
+            ids.append(id)
+            let household = "5101080\(String(format: "%05d", i / 3))"
+            out += record(id: id, name: "居民\(i)", household: household, head: i % 3 == 0, sex: i % 2 == 0 ? "1" : "女")
+            if i % 50 == 49 {                                              // a correction of an earlier row
+                out += record(id: ids[i - 40], name: "更正\(i)", household: "5101080\(String(format: "%05d", (i - 40) / 3))",
+                              head: (i - 40) % 3 == 0, sex: "1")
+            }
+        }
+        try out.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func record(id: String, name: String, household: String, head: Bool, sex: String) -> String {
+        #"{"HH":"\#(household)","HB":"家庭户","DJJG":"成都市公安局成华区分局猛追湾派出所","ZZ":"四川省成都市成华区猛追湾街道示例路1号","SQ":"510108001001","XM":"\#(name)","XB":"\#(sex)","MZ":"01","CSRQ":"19800101","GMSFHM":"\#(id)","YHZGX":"\#(head ? "户主" : "子")","WHCD":"20","HYZK":"20","ZXBS":"0"}"# + "\n"
+    }
+
+    /// Everything that must be equal between the runs, without ids and times.
+    static func snapshot(_ url: String) throws -> [String] {
+        let c = try PostgresConnection(url: url)
+        func lines(_ sql: String) throws -> [String] { try c.query(sql).rows.map { $0[0] ?? "NULL" } }
+        let stripProvenance = "(SELECT jsonb_object_agg(k, v - 'observed_at') FROM jsonb_each(e.provenance) AS t(k, v))"
+        return try lines("SELECT resource || ' ' || identity_key || ' v' || version || ' ' || record::text || ' ' || \(stripProvenance)::text FROM entities e ORDER BY resource, identity_key")
+            + lines("""
+                SELECT l.position || ' ' || l.resource || ' ' || e.identity_key || ' v' || l.version || ' ' || l.operation || ' '
+                       || array_to_string(l.changed_fields, ',') || ' ' || l.record::text || ' '
+                       || (SELECT jsonb_agg(s - 'observed_at') FROM jsonb_array_elements(l.sources) s)::text
+                FROM change_log l JOIN entities e ON e.id::text = l.entity_id ORDER BY l.position
+                """)
+            + lines("SELECT adapter || ' ' || position || ' ' || issues::text FROM rejects ORDER BY position")
+            + lines("SELECT count(*)::text FROM landing")
+    }
+
+    static func importArguments(_ file: String, _ url: String) -> [String] {
+        ["import", "police-hukou", file, "--database-url", url, "--batch-size", "100", "--log-level", "error",
+         "--catalog", RepositoryRoot.path + "/mappings/catalog", "--mappings", RepositoryRoot.path + "/mappings",
+         "--adapters", RepositoryRoot.path + "/adapters"]
+    }
+
+    @Test func killMinus9DuringAnImportThenRerunEqualsAnUninterruptedRun() throws {
+        let folder = try temporaryFolder("ro-crash")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/police.ndjson"
+        try Self.writePoliceExport(persons: 4_000, to: file)
+
+        let reference = try TestDatabase.fresh()
+        let full = try Binary.run(Self.importArguments(file, reference))
+        #expect(full.status == 0, "\(full.stderr)")
+        let expected = try Self.snapshot(reference)
+        let expectedHead = try ChangeLog.head(PostgresConnection(url: reference))
+        #expect(expectedHead > 4_000)
+
+        let crashed = try TestDatabase.fresh()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binary.path)
+        process.arguments = Self.importArguments(file, crashed)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until some batches have committed, then kill it mid-import.
+        let watcher = try PostgresConnection(url: crashed)
+        let deadline = Date().addingTimeInterval(120)
+        var headAtKill: Int64 = 0
+        while Date() < deadline && process.isRunning {
+            let applied = (try? watcher.query("SELECT to_regclass('change_log_head') IS NOT NULL AS e").first?["e"]) == "t"
+            if applied, let head = try? ChangeLog.head(watcher), head > expectedHead / 4 { headAtKill = head; break }
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the import finished before it could be killed")
+        #expect(headAtKill > 0 && headAtKill < expectedHead)
+
+        let rerun = try Binary.run(Self.importArguments(file, crashed))
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try ChangeLog.head(PostgresConnection(url: crashed)) == expectedHead)
+        let actual = try Self.snapshot(crashed)
+        #expect(actual.count == expected.count)
+        #expect(actual == expected)
+        if actual != expected {
+            try expected.joined(separator: "\n").write(toFile: "/tmp/ro-crash-expected.txt", atomically: true, encoding: .utf8)
+            try actual.joined(separator: "\n").write(toFile: "/tmp/ro-crash-actual.txt", atomically: true, encoding: .utf8)
+        }
+    }
+}
