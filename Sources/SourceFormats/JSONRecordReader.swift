@@ -14,6 +14,7 @@ public final class JSONRecordReader: SourceRecordReader {
     private var lineCountedTo = 0
     private var index = 0
     private var pending = ItemQueue()
+    private var stacks = JSONRecordParser.Stacks()
 
     private enum State { case start, inArray, done }
 
@@ -90,6 +91,12 @@ public final class JSONRecordReader: SourceRecordReader {
     private func nextElement() -> SourceReadItem? {
         return bytes.withUnsafeBufferPointer { buffer -> SourceReadItem? in
             var parser = JSONRecordParser(buffer, offset: offset)
+            swap(&parser.keyStack, &stacks.keys)
+            swap(&parser.valueStack, &stacks.values)
+            defer {
+                swap(&parser.keyStack, &stacks.keys)
+                swap(&parser.valueStack, &stacks.values)
+            }
             parser.skipWhitespace()
             do throws(JSONRecordParser.SyntaxError) {
                 guard parser.pos < buffer.count else {

@@ -65,6 +65,12 @@ public struct SourceObject: Sendable, Equatable {
         values = []
     }
 
+    /// Keys and values of equal count (the parsers build them on a shared stack first).
+    init(keys: [String], values: [SourceValue]) {
+        self.keys = keys
+        self.values = values
+    }
+
     public init(_ pairs: [(String, SourceValue)]) {
         keys = pairs.map(\.0)
         values = pairs.map(\.1)
