@@ -110,8 +110,8 @@ final class CompiledField: @unchecked Sendable {
         }
         let raw = text
         var warning: (String, String)?
-        for step in steps {
-            switch apply(step, to: text, rules: rules) {
+        for i in steps.indices {
+            switch apply(stepAt: i, to: text, rules: rules) {
             case .text(let t): text = t
             case .missing: return fallback(rules)
             case .invalid(let rule, let message): return .invalid(Problem(rule, message, raw))
@@ -174,8 +174,9 @@ final class CompiledField: @unchecked Sendable {
         case invalid(rule: String, message: String)
     }
 
-    private func apply(_ step: CompiledStep, to text: String, rules: any MappingRules) -> StepResult {
-        switch step {
+    /// Applies step `i`, switching on the array element in place (no copy of the whole step).
+    private func apply(stepAt i: Int, to text: String, rules: any MappingRules) -> StepResult {
+        switch steps[i] {
         case .trim: return .text(TextOps.trim(text))
         case .foldWidth: return .text(TextOps.needsWidthFolding(text) ? rules.foldWidth(text) : TextOps.trim(text))
         case .upper: return .text(TextOps.upper(text))

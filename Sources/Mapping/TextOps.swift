@@ -5,10 +5,9 @@ enum TextOps {
     /// Trims ASCII whitespace, U+3000 (ideographic space) and U+00A0. Returns `s` itself when
     /// there is nothing to trim (the common case).
     static func trim(_ s: String) -> String {
-        var copy = s
-        let needsTrim = copy.withUTF8 { b in
+        let needsTrim = s.utf8.withContiguousStorageIfAvailable { b in
             !b.isEmpty && (isSpaceStart(b[0]) || isSpaceEnd(b[b.count - 1]))
-        }
+        } ?? true
         if !needsTrim { return s }
         var scalars = Substring(s).unicodeScalars
         while let f = scalars.first, isSpace(f) { scalars.removeFirst() }
@@ -19,8 +18,7 @@ enum TextOps {
     /// Empty or only white space. Cheap for the usual value that starts with a non-space.
     @inline(__always)
     static func isBlank(_ s: String) -> Bool {
-        var copy = s
-        let maybe = copy.withUTF8 { b in b.isEmpty || isSpaceStart(b[0]) }
+        let maybe = s.utf8.withContiguousStorageIfAvailable { b in b.isEmpty || isSpaceStart(b[0]) } ?? true
         return maybe && trim(s).isEmpty
     }
 
@@ -28,8 +26,7 @@ enum TextOps {
     /// U+3000 (E3 80 80), U+00A0 (C2 A0), U+2000-205F spaces (E2 ..), BOM (EF BB BF). In UTF-8 these
     /// lead bytes never occur inside Chinese characters, so one byte scan decides.
     static func needsWidthFolding(_ s: String) -> Bool {
-        var copy = s
-        return copy.withUTF8 { b -> Bool in
+        return s.utf8.withContiguousStorageIfAvailable { b -> Bool in
             var i = 0
             while i < b.count {
                 let c = b[i]
@@ -40,7 +37,7 @@ enum TextOps {
                 i += 1
             }
             return false
-        }
+        } ?? true
     }
 
     @inline(__always) private static func isSpaceStart(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) || b == 0xE3 || b == 0xC2 }
@@ -50,16 +47,14 @@ enum TextOps {
     }
 
     static func isASCII(_ s: String) -> Bool {
-        var copy = s
-        return copy.withUTF8 { b in
+        s.utf8.withContiguousStorageIfAvailable { b in
             for c in b where c >= 0x80 { return false }
             return true
-        }
+        } ?? !s.utf8.contains { $0 >= 0x80 }
     }
 
     static func removeSpaces(_ s: String) -> String {
-        var copy = s
-        let hasSpace = copy.withUTF8 { b -> Bool in
+        let hasSpace = s.utf8.withContiguousStorageIfAvailable { b -> Bool in
             var i = 0
             while i < b.count {
                 let c = b[i]
@@ -68,7 +63,7 @@ enum TextOps {
                 i += 1
             }
             return false
-        }
+        } ?? true
         if !hasSpace { return s }
         var out = String.UnicodeScalarView()
         for u in s.unicodeScalars where !isSpace(u) { out.append(u) }
