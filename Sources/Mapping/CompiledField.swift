@@ -12,15 +12,15 @@ enum CompiledStep: @unchecked Sendable {
     case prefix(String)
     case suffix(String)
     case date([DatePattern])
-    case crosswalk([String: String], name: String)
-    case identifier(rule: String)
+    case crosswalk(ByteKeyedTable<String>, name: String)
+    case identifier(IdentifierNormalizer)
     case boolean(trueWords: Set<String>, falseWords: Set<String>)
 }
 
 /// How the final text becomes a typed canonical value.
 enum CompiledType {
     case string
-    case code(Set<String>, table: String)
+    case code(ByteKeyedTable<Bool>, table: String)
     case date
     case datetime
     case integer
@@ -28,8 +28,9 @@ enum CompiledType {
     case boolean
 }
 
-/// One canonical field of an output, compiled.
-struct CompiledField: @unchecked Sendable {
+/// One canonical field of an output, compiled. A class: the per-record loop then retains one
+/// reference instead of copying a dozen.
+final class CompiledField: @unchecked Sendable {
     let name: String
     /// `Resource.field`, for issues.
     let label: String
@@ -43,17 +44,53 @@ struct CompiledField: @unchecked Sendable {
     let skipWhen: CompiledCondition?
     let type: CompiledType
     /// The catalog's identifier rule for this field, applied after the transforms.
-    let identifierRule: String?
+    let identifierRule: IdentifierNormalizer?
     let isIdentity: Bool
     let required: Bool
     let rejectOnInvalid: Bool
     let currentYear: Int
+    /// An explicit `identifier` step already applied the rule: do not apply the catalog's again.
+    let appliesIdentifierStep: Bool
+
+    init(name: String, label: String, sources: [SourcePath], sourceLabel: String?, separator: String, constant: String?,
+         defaultValue: String?, steps: [CompiledStep], joinSeparator: String?, skipWhen: CompiledCondition?, type: CompiledType,
+         identifierRule: IdentifierNormalizer?, isIdentity: Bool, required: Bool, rejectOnInvalid: Bool, currentYear: Int) {
+        self.name = name
+        self.label = label
+        self.sources = sources
+        self.sourceLabel = sourceLabel
+        self.separator = separator
+        self.constant = constant
+        self.defaultValue = defaultValue
+        self.steps = steps
+        self.joinSeparator = joinSeparator
+        self.skipWhen = skipWhen
+        self.type = type
+        self.identifierRule = identifierRule
+        self.isIdentity = isIdentity
+        self.required = required
+        self.rejectOnInvalid = rejectOnInvalid
+        self.currentYear = currentYear
+        appliesIdentifierStep = steps.contains { if case .identifier = $0 { true } else { false } }
+    }
+
+    /// A problem with a field's value; a class so that passing an evaluation around copies one reference.
+    final class Problem {
+        let rule: String
+        let message: String
+        let raw: String
+        init(_ rule: String, _ message: String, _ raw: String) {
+            self.rule = rule
+            self.message = message
+            self.raw = raw
+        }
+    }
 
     enum Evaluation {
         case missing
         case value(CanonicalValue)
-        case warning(CanonicalValue, rule: String, message: String, raw: String)
-        case invalid(rule: String, message: String, raw: String)
+        case warning(CanonicalValue, Problem)
+        case invalid(Problem)
     }
 
     func issue(_ record: SourceRecord, _ rule: String, _ message: String, _ severity: MappingIssue.Severity, _ raw: String?) -> MappingIssue {
@@ -61,33 +98,34 @@ struct CompiledField: @unchecked Sendable {
     }
 
     /// Reads, transforms and normalizes the field's value.
-    func evaluate(_ object: SourceObject, root: SourceObject, rules: any MappingRules) -> Evaluation {
-        if let skipWhen, skipWhen.holds(in: object, root: root) { return .missing }
+    func evaluate(_ scope: RecordScope, rules: any MappingRules) -> Evaluation {
+        if let skipWhen, skipWhen.holds(scope) { return .missing }
         var text: String
         if let constant {
             text = constant
         } else {
-            guard let gathered = gather(object, root: root) else { return fallback(rules) }
+            // An empty source value is a missing one: no transform runs on it.
+            guard let gathered = gather(scope), !gathered.isEmpty else { return fallback(rules) }
             text = gathered
         }
         let raw = text
         var warning: (String, String)?
-        for step in steps {
-            switch apply(step, to: text, rules: rules) {
+        for i in steps.indices {
+            switch apply(stepAt: i, to: text, rules: rules) {
             case .text(let t): text = t
             case .missing: return fallback(rules)
-            case .invalid(let rule, let message): return .invalid(rule: rule, message: message, raw: raw)
+            case .invalid(let rule, let message): return .invalid(Problem(rule, message, raw))
             case .warning(let t, let rule, let message): text = t; warning = (rule, message)
             }
         }
-        if text.isEmpty || TextOps.trim(text).isEmpty { return fallback(rules) }
-        let outcome = normalize(text, rules: rules, appliedRule: steps.contains { if case .identifier = $0 { true } else { false } })
+        if TextOps.isBlank(text) { return fallback(rules) }
+        let outcome = normalize(text, rules: rules, appliedRule: appliesIdentifierStep)
         switch outcome {
         case .value(let v):
-            if let warning { return .warning(v, rule: warning.0, message: warning.1, raw: raw) }
+            if let warning { return .warning(v, Problem(warning.0, warning.1, raw)) }
             return .value(v)
-        case .warning(let v, let rule, let message): return .warning(v, rule: rule, message: message, raw: raw)
-        case .invalid(let rule, let message): return .invalid(rule: rule, message: message, raw: raw)
+        case .warning(let v, let rule, let message): return .warning(v, Problem(rule, message, raw))
+        case .invalid(let rule, let message): return .invalid(Problem(rule, message, raw))
         }
     }
 
@@ -95,18 +133,18 @@ struct CompiledField: @unchecked Sendable {
         guard let defaultValue else { return .missing }
         switch normalize(defaultValue, rules: rules, appliedRule: false) {
         case .value(let v): return .value(v)
-        case .warning(let v, let rule, let message): return .warning(v, rule: rule, message: message, raw: defaultValue)
-        case .invalid(let rule, let message): return .invalid(rule: rule, message: message, raw: defaultValue)
+        case .warning(let v, let rule, let message): return .warning(v, Problem(rule, message, defaultValue))
+        case .invalid(let rule, let message): return .invalid(Problem(rule, message, defaultValue))
         }
     }
 
     /// The source text: one path, or several concatenated with the separator (missing parts skipped).
     @inline(__always)
-    private func gather(_ object: SourceObject, root: SourceObject) -> String? {
-        if sources.count == 1 { return scalar(sources[0].resolve(in: object, root: root)) }
+    private func gather(_ scope: RecordScope) -> String? {
+        if sources.count == 1 { return scalar(sources[0].resolve(scope)) }
         var parts: [String] = []
         for path in sources {
-            if let t = scalar(path.resolve(in: object, root: root)), !t.isEmpty { parts.append(t) }
+            if let t = scalar(path.resolve(scope)), !t.isEmpty { parts.append(t) }
         }
         return parts.isEmpty ? nil : parts.joined(separator: separator)
     }
@@ -136,10 +174,11 @@ struct CompiledField: @unchecked Sendable {
         case invalid(rule: String, message: String)
     }
 
-    private func apply(_ step: CompiledStep, to text: String, rules: any MappingRules) -> StepResult {
-        switch step {
+    /// Applies step `i`, switching on the array element in place (no copy of the whole step).
+    private func apply(stepAt i: Int, to text: String, rules: any MappingRules) -> StepResult {
+        switch steps[i] {
         case .trim: return .text(TextOps.trim(text))
-        case .foldWidth: return .text(TextOps.isASCII(text) ? text : rules.foldWidth(text))
+        case .foldWidth: return .text(TextOps.needsWidthFolding(text) ? rules.foldWidth(text) : TextOps.trim(text))
         case .upper: return .text(TextOps.upper(text))
         case .lower: return .text(TextOps.lower(text))
         case .removeSpaces: return .text(TextOps.removeSpaces(text))
@@ -162,11 +201,11 @@ struct CompiledField: @unchecked Sendable {
         case .crosswalk(let table, let name):
             if let code = table[text] { return .text(code) }
             let trimmed = TextOps.trim(text)
-            if let code = table[trimmed] { return .text(code) }
+            if trimmed.utf8.count != text.utf8.count, let code = table[trimmed] { return .text(code) }
             if trimmed.isEmpty { return .missing }
             return .invalid(rule: "crosswalk.unknown", message: "value is not in crosswalk '\(name)'")
-        case .identifier(let rule):
-            switch rules.normalizeIdentifier(rule: rule, text) {
+        case .identifier(let normalizer):
+            switch normalizer(text) {
             case .valid(let v): return .text(v)
             case .warning(let v, let r, let m): return .warning(v, rule: r, message: m)
             case .invalid(let r, let m): return .invalid(rule: r, message: m)
@@ -182,7 +221,7 @@ struct CompiledField: @unchecked Sendable {
         var text = text
         var warning: (String, String)?
         if let identifierRule, !appliedRule {
-            switch rules.normalizeIdentifier(rule: identifierRule, text) {
+            switch identifierRule(text) {
             case .valid(let v): text = v
             case .warning(let v, let r, let m): text = v; warning = (r, m)
             case .invalid(let r, let m): return .invalid(rule: r, message: m)

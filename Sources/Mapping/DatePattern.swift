@@ -81,26 +81,31 @@ enum DateMath {
         return day <= days[month - 1]
     }
 
+    /// `YYYY-MM-DD`, written straight into the string's storage.
     static func format(year: Int, month: Int, day: Int) -> String {
-        var out = ""
-        out.reserveCapacity(10)
-        let y = String(year)
-        out += String(repeating: "0", count: max(0, 4 - y.count)) + y
-        out += month < 10 ? "-0\(month)" : "-\(month)"
-        out += day < 10 ? "-0\(day)" : "-\(day)"
-        return out
+        String(unsafeUninitializedCapacity: 10) { b in
+            b[0] = UInt8(0x30 + year / 1000 % 10); b[1] = UInt8(0x30 + year / 100 % 10)
+            b[2] = UInt8(0x30 + year / 10 % 10); b[3] = UInt8(0x30 + year % 10)
+            b[4] = 0x2D
+            b[5] = UInt8(0x30 + month / 10 % 10); b[6] = UInt8(0x30 + month % 10)
+            b[7] = 0x2D
+            b[8] = UInt8(0x30 + day / 10 % 10); b[9] = UInt8(0x30 + day % 10)
+            return 10
+        }
     }
 
     /// Checks that text is already canonical `YYYY-MM-DD` and a real date.
     static func isCanonical(_ text: String) -> Bool {
-        let b = Array(text.utf8)
-        guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return false }
-        func n(_ r: Range<Int>) -> Int? {
-            var v = 0
-            for i in r { guard b[i] &- 0x30 < 10 else { return nil }; v = v * 10 + Int(b[i] - 0x30) }
-            return v
-        }
-        guard let y = n(0..<4), let m = n(5..<7), let d = n(8..<10) else { return false }
-        return isValid(year: y, month: m, day: d)
+        guard text.utf8.count == 10 else { return false }
+        return text.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            guard b[4] == 0x2D, b[7] == 0x2D else { return false }
+            func n(_ r: Range<Int>) -> Int? {
+                var v = 0
+                for i in r { guard b[i] &- 0x30 < 10 else { return nil }; v = v * 10 + Int(b[i] - 0x30) }
+                return v
+            }
+            guard let y = n(0..<4), let m = n(5..<7), let d = n(8..<10) else { return false }
+            return isValid(year: y, month: m, day: d)
+        } ?? false
     }
 }

@@ -37,6 +37,8 @@ struct SchemaChecker {
     var problems: [MappingProblem] = []
     var usedCrosswalks = Set<String>()
     var checkedCrosswalkTables = Set<String>()
+    /// Root keys read by the plan -> slot in the per-record key index.
+    var keySlots: [String: Int] = [:]
     let currentYear = Calendar(identifier: .gregorian).component(.year, from: Date())
 
     init(spec: MappingSpec, schema: MappingSchema) {
@@ -48,6 +50,17 @@ struct SchemaChecker {
         problems.append(MappingProblem(file: spec.file, position: position, path: path, rule: rule, message: message, severity: severity))
     }
 
+    /// The path with a key-index slot when it is read from the record root.
+    mutating func slotted(_ path: SourcePath, rootContext: Bool) -> SourcePath {
+        guard rootContext || path.fromRoot, case .key(let first) = path.steps[0] else { return path }
+        var p = path
+        if let slot = keySlots[first] { p.slot = slot } else {
+            p.slot = keySlots.count
+            keySlots[first] = p.slot
+        }
+        return p
+    }
+
     mutating func build() -> MappingPlan? {
         var outputs: [CompiledOutput] = []
         for output in spec.outputs {
@@ -56,8 +69,9 @@ struct SchemaChecker {
         for (name, cw) in spec.crosswalks where !usedCrosswalks.contains(name) {
             problem(cw.position, "crosswalks.\(name)", "mapping.unused_crosswalk", "crosswalk is never used", .warning)
         }
-        let skip = spec.skip.flatMap { compileCondition($0, "skip") }
-        return MappingPlan(id: spec.id, version: spec.version, source: spec.source, skip: skip, outputs: outputs, rules: schema.rules)
+        let skip = spec.skip.flatMap { compileCondition($0, "skip", rootContext: true) }
+        return MappingPlan(id: spec.id, version: spec.version, source: spec.source, skip: skip, outputs: outputs, rules: schema.rules,
+                           keySlots: keySlots)
     }
 
     mutating func compileOutput(_ output: OutputSpec) -> CompiledOutput? {
@@ -80,7 +94,7 @@ struct SchemaChecker {
                 problem(field.position, field.path, "mapping.duplicate_target", "field is mapped twice in this output")
                 continue
             }
-            if let compiled = compileField(field, target: resource.fields[index], resource: resource) {
+            if let compiled = compileField(field, target: resource.fields[index], resource: resource, rootContext: output.each == nil) {
                 fields.append((index, compiled))
             }
         }
@@ -96,12 +110,12 @@ struct SchemaChecker {
                         "required fields of \(resource.name) are not mapped: \(missing.joined(separator: ", ")) (set partial: true if this source only updates some facts)")
             }
         }
-        return CompiledOutput(resource: resource.name, when: output.when.flatMap { compileCondition($0, "\(output.path).when") },
-                              each: output.each, fields: fields.sorted { $0.0 < $1.0 }.map(\.1),
+        return CompiledOutput(resource: resource.name, when: output.when.flatMap { compileCondition($0, "\(output.path).when", rootContext: true) },
+                              each: output.each.map { slotted($0, rootContext: true) }, fields: fields.sorted { $0.0 < $1.0 }.map(\.1),
                               identityKey: resource.identityKey, partial: output.partial)
     }
 
-    mutating func compileField(_ field: FieldSpec, target: TargetField, resource: TargetResource) -> CompiledField? {
+    mutating func compileField(_ field: FieldSpec, target: TargetField, resource: TargetResource, rootContext: Bool) -> CompiledField? {
         let type: CompiledType
         switch target.type {
         case .string, .reference: type = .string
@@ -110,7 +124,7 @@ struct SchemaChecker {
                 problem(field.position, field.path, "mapping.catalog", "the catalog has no code table '\(table)' for this field")
                 return nil
             }
-            type = .code(codes, table: table)
+            type = .code(ByteKeyedTable(codes.map { ($0, true) }), table: table)
         case .date: type = .date
         case .datetime: type = .datetime
         case .integer: type = .integer
@@ -172,13 +186,18 @@ struct SchemaChecker {
                                 "'\(entry.code)' is not a code of table '\(table)' (used by \(resource.name).\(target.name))")
                     }
                 }
-                steps.append(.crosswalk(cw.table, name: name))
+                steps.append(.crosswalk(ByteKeyedTable(cw.entries.map { ($0.local, $0.code) }), name: name))
             case .identifier(let rule):
                 if !(target.type == .string || { if case .reference = target.type { true } else { false } }()) {
                     problem(t.position, t.path, "mapping.type_mismatch", "identifier rule '\(rule)' on a field of type \(target.type)")
                     ok = false
                 }
-                steps.append(.identifier(rule: rule))
+                guard let normalizer = schema.rules.identifierNormalizer(rule: rule) else {
+                    problem(t.position, t.path, "mapping.unknown_transform", "the catalog has no identifier rule '\(rule)'")
+                    ok = false
+                    continue
+                }
+                steps.append(.identifier(normalizer))
             case .boolean(let tw, let fw):
                 if target.type != .boolean {
                     problem(t.position, t.path, "mapping.type_mismatch", "boolean transform on a field of type \(target.type)")
@@ -188,12 +207,16 @@ struct SchemaChecker {
             }
         }
         let isIdentity = resource.identityKey.contains(target.name)
+        let catalogRule = target.identifierRule.flatMap { schema.rules.identifierNormalizer(rule: $0) }
+        if let rule = target.identifierRule, catalogRule == nil {
+            problem(field.position, field.path, "mapping.catalog", "the catalog names identifier rule '\(rule)' for this field, which does not exist")
+        }
         let compiled = CompiledField(
-            name: target.name, label: "\(resource.name).\(target.name)", sources: field.from,
+            name: target.name, label: "\(resource.name).\(target.name)", sources: field.from.map { slotted($0, rootContext: rootContext) },
             sourceLabel: field.from.isEmpty ? nil : field.from.map(\.text).joined(separator: "+"),
             separator: field.separator, constant: field.constant, defaultValue: field.defaultValue, steps: steps,
-            joinSeparator: joinSeparator, skipWhen: field.skipWhen.flatMap { compileCondition($0, "\(field.path).skipWhen") },
-            type: type, identifierRule: target.identifierRule, isIdentity: isIdentity, required: target.required,
+            joinSeparator: joinSeparator, skipWhen: field.skipWhen.flatMap { compileCondition($0, "\(field.path).skipWhen", rootContext: rootContext) },
+            type: type, identifierRule: catalogRule, isIdentity: isIdentity, required: target.required,
             rejectOnInvalid: field.onInvalid.map { $0 == .reject } ?? (isIdentity || target.required),
             currentYear: currentYear)
         // A constant or default must itself be a valid value of the field's type.
@@ -201,9 +224,16 @@ struct SchemaChecker {
             guard let value else { continue }
             let probe = CompiledField(name: compiled.name, label: compiled.label, sources: [], sourceLabel: nil, separator: "",
                                       constant: value, defaultValue: nil, steps: label == "const" ? steps : [], joinSeparator: nil,
-                                      skipWhen: nil, type: type, identifierRule: target.identifierRule, isIdentity: false,
+                                      skipWhen: nil, type: type, identifierRule: catalogRule, isIdentity: false,
                                       required: false, rejectOnInvalid: true, currentYear: currentYear)
-            if case .invalid(_, let message, _) = probe.evaluate(SourceObject(), root: SourceObject(), rules: schema.rules) {
+            let empty = SourceObject()
+            let invalid: String? = withUnsafeTemporaryAllocation(of: Int32.self, capacity: 1) { slots in
+                slots.initialize(repeating: -1)
+                let scope = RecordScope(object: empty, root: empty, objectIsRoot: true, slots: UnsafeBufferPointer(slots))
+                if case .invalid(let problem) = probe.evaluate(scope, rules: schema.rules) { return problem.message }
+                return nil
+            }
+            if let message = invalid {
                 problem(field.constantPosition, "\(field.path).\(label)", "mapping.type_mismatch",
                         "\(label) value is not valid for type \(target.type): \(message)")
                 ok = false
@@ -212,20 +242,20 @@ struct SchemaChecker {
         return ok ? compiled : nil
     }
 
-    mutating func compileCondition(_ c: ConditionSpec, _ path: String) -> CompiledCondition? {
+    mutating func compileCondition(_ c: ConditionSpec, _ path: String, rootContext: Bool) -> CompiledCondition? {
         switch c {
-        case .equals(let p, let values): return .equals(p, Set(values))
-        case .empty(let p): return .empty(p)
-        case .present(let p): return .present(p)
+        case .equals(let p, let values): return .equals(slotted(p, rootContext: rootContext), ByteKeyedTable(values.map { ($0, true) }))
+        case .empty(let p): return .empty(slotted(p, rootContext: rootContext))
+        case .present(let p): return .present(slotted(p, rootContext: rootContext))
         case .matches(let p, let pattern):
             guard let regex = try? NSRegularExpression(pattern: pattern) else {
                 problem(nil, path, "mapping.regex", "invalid regular expression in condition")
                 return nil
             }
-            return .matches(p, regex)
-        case .not(let inner): return compileCondition(inner, path).map { .not($0) }
-        case .all(let items): return .all(items.compactMap { compileCondition($0, path) })
-        case .any(let items): return .any(items.compactMap { compileCondition($0, path) })
+            return .matches(slotted(p, rootContext: rootContext), regex)
+        case .not(let inner): return compileCondition(inner, path, rootContext: rootContext).map { .not($0) }
+        case .all(let items): return .all(items.compactMap { compileCondition($0, path, rootContext: rootContext) })
+        case .any(let items): return .any(items.compactMap { compileCondition($0, path, rootContext: rootContext) })
         }
     }
 }

@@ -10,9 +10,13 @@ public final class MappingPlan: @unchecked Sendable {
     let skip: CompiledCondition?
     let outputs: [CompiledOutput]
     let rules: any MappingRules
+    /// Root keys the plan reads -> slot in the per-record key index.
+    let keySlots: ByteKeyedTable<Int>
 
-    init(id: String, version: Int, source: SourceSpec, skip: CompiledCondition?, outputs: [CompiledOutput], rules: any MappingRules) {
+    init(id: String, version: Int, source: SourceSpec, skip: CompiledCondition?, outputs: [CompiledOutput], rules: any MappingRules,
+         keySlots: [String: Int]) {
         self.rules = rules
+        self.keySlots = ByteKeyedTable(keySlots.map { ($0.key, $0.value) })
         self.id = id
         self.version = version
         self.source = source
@@ -31,25 +35,41 @@ public final class MappingPlan: @unchecked Sendable {
     /// source record (a marriage with one bad ID updates neither person): `records` is then empty.
     public func apply(_ record: SourceRecord) -> MappingResult {
         let root = record.fields
-        if let skip, skip.holds(in: root, root: root) { return MappingResult(skipped: true) }
+        // Index the root's keys once (one hash per key) so every field lookup is O(1).
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(keySlots.count, 1)) { slots in
+            slots.initialize(repeating: -1)
+            root.keys.withUnsafeBufferPointer { keys in
+                for i in 0..<keys.count {
+                    if let slot = keySlots[keys[i]], slots[slot] < 0 { slots[slot] = Int32(i) }
+                }
+            }
+            let scope = RecordScope(object: root, root: root, objectIsRoot: true, slots: UnsafeBufferPointer(slots))
+            return apply(record, scope)
+        }
+    }
+
+    private func apply(_ record: SourceRecord, _ scope: RecordScope) -> MappingResult {
+        if let skip, skip.holds(scope) { return MappingResult(skipped: true) }
         var result = MappingResult()
         for output in outputs {
-            if let when = output.when, !when.holds(in: root, root: root) { continue }
+            if let when = output.when, !when.holds(scope) { continue }
             if let each = output.each {
-                guard let value = each.resolve(in: root, root: root) else { continue }
+                guard let value = each.resolve(scope) else { continue }
                 switch value {
                 case .array(let items):
                     for item in items {
-                        if case .object(let element) = item { output.apply(element, root: root, record: record, plan: self, into: &result) }
+                        if case .object(let element) = item {
+                            output.apply(RecordScope(object: element, root: scope.root, objectIsRoot: false, slots: scope.slots), record: record, plan: self, into: &result)
+                        }
                     }
                 case .object(let element):
-                    output.apply(element, root: root, record: record, plan: self, into: &result)
+                    output.apply(RecordScope(object: element, root: scope.root, objectIsRoot: false, slots: scope.slots), record: record, plan: self, into: &result)
                 default:
                     result.issues.append(MappingIssue(locator: record.locator, field: output.resource, sourcePath: each.text,
                                                       rule: "each.not_list", message: "'each' path does not hold a list of objects", severity: .error))
                 }
             } else {
-                output.apply(root, root: root, record: record, plan: self, into: &result)
+                output.apply(scope, record: record, plan: self, into: &result)
             }
         }
         if result.rejected { result.records.removeAll() }
@@ -58,7 +78,7 @@ public final class MappingPlan: @unchecked Sendable {
 }
 
 /// One compiled output (one canonical resource per source record or per `each` element).
-struct CompiledOutput {
+final class CompiledOutput: @unchecked Sendable {
     let resource: String
     let when: CompiledCondition?
     let each: SourcePath?
@@ -66,13 +86,23 @@ struct CompiledOutput {
     let identityKey: [String]
     let partial: Bool
 
-    func apply(_ object: SourceObject, root: SourceObject, record: SourceRecord, plan: MappingPlan, into result: inout MappingResult) {
+    init(resource: String, when: CompiledCondition?, each: SourcePath?, fields: [CompiledField], identityKey: [String], partial: Bool) {
+        self.resource = resource
+        self.when = when
+        self.each = each
+        self.fields = fields
+        self.identityKey = identityKey
+        self.partial = partial
+    }
+
+    func apply(_ scope: RecordScope, record: SourceRecord, plan: MappingPlan, into result: inout MappingResult) {
         var values: [CanonicalField] = []
         values.reserveCapacity(fields.count)
         var identity: [String: String] = Dictionary(minimumCapacity: identityKey.count)
         var failed = false
+        let rules = plan.rules
         for field in fields {
-            switch field.evaluate(object, root: root, rules: plan.rules) {
+            switch field.evaluate(scope, rules: rules) {
             case .missing:
                 if field.isIdentity {
                     failed = true
@@ -84,16 +114,16 @@ struct CompiledOutput {
             case .value(let v):
                 values.append(CanonicalField(field.name, v))
                 if field.isIdentity { identity[field.name] = v.text }
-            case .warning(let v, let rule, let message, let raw):
+            case .warning(let v, let problem):
                 values.append(CanonicalField(field.name, v))
                 if field.isIdentity { identity[field.name] = v.text }
-                result.issues.append(field.issue(record, rule, message, .warning, raw))
-            case .invalid(let rule, let message, let raw):
+                result.issues.append(field.issue(record, problem.rule, problem.message, .warning, problem.raw))
+            case .invalid(let problem):
                 if field.rejectOnInvalid {
                     failed = true
-                    result.issues.append(field.issue(record, rule, message, .error, raw))
+                    result.issues.append(field.issue(record, problem.rule, problem.message, .error, problem.raw))
                 } else {
-                    result.issues.append(field.issue(record, rule, message + "; field dropped", .warning, raw))
+                    result.issues.append(field.issue(record, problem.rule, problem.message + "; field dropped", .warning, problem.raw))
                 }
             }
         }

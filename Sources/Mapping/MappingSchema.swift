@@ -88,6 +88,8 @@ public protocol MappingRules: Sendable {
     var identifierRuleNames: [String] { get }
     /// Normalizes an identifier by rule name.
     func normalizeIdentifier(rule: String, _ text: String) -> RuleOutcome
+    /// The normalizer of one rule, resolved once when a plan is compiled (nil: unknown rule).
+    func identifierNormalizer(rule: String) -> IdentifierNormalizer?
     /// Parses a date in any of the department formats (incl. Excel serials) to `YYYY-MM-DD`.
     func normalizeDate(_ text: String) -> RuleOutcome
     /// NFKC width folding (full-width digits and letters, U+3000 space).
@@ -99,7 +101,15 @@ public protocol MappingRules: Sendable {
     func normalizeCode(table: String, _ text: String) -> String?
 }
 
+/// A resolved identifier rule: text in, outcome out.
+public typealias IdentifierNormalizer = @Sendable (String) -> RuleOutcome
+
 extension MappingRules {
+    public func identifierNormalizer(rule: String) -> IdentifierNormalizer? {
+        guard identifierRuleNames.contains(rule) else { return nil }
+        return { [self] text in self.normalizeIdentifier(rule: rule, text) }
+    }
+
     public func normalizeDateTime(_ text: String) -> RuleOutcome {
         if let d = ValueNormalizer.datetime(text, rules: self) { return .valid(d) }
         return .invalid(rule: "datetime.invalid", message: "value is not a date-time")

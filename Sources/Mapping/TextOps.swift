@@ -2,15 +2,42 @@ import Foundation
 
 /// Small text operations with ASCII fast paths (they run on every field of every record).
 enum TextOps {
-    /// Trims ASCII whitespace, U+3000 (ideographic space) and U+00A0.
+    /// Trims ASCII whitespace, U+3000 (ideographic space) and U+00A0. Returns `s` itself when
+    /// there is nothing to trim (the common case).
     static func trim(_ s: String) -> String {
-        let utf8 = s.utf8
-        guard let first = utf8.first, let last = utf8.last else { return s }
-        if !isSpaceStart(first) && !isSpaceEnd(last) { return s }
+        let needsTrim = s.utf8.withContiguousStorageIfAvailable { b in
+            !b.isEmpty && (isSpaceStart(b[0]) || isSpaceEnd(b[b.count - 1]))
+        } ?? true
+        if !needsTrim { return s }
         var scalars = Substring(s).unicodeScalars
         while let f = scalars.first, isSpace(f) { scalars.removeFirst() }
         while let l = scalars.last, isSpace(l) { scalars.removeLast() }
         return String(scalars)
+    }
+
+    /// Empty or only white space. Cheap for the usual value that starts with a non-space.
+    @inline(__always)
+    static func isBlank(_ s: String) -> Bool {
+        let maybe = s.utf8.withContiguousStorageIfAvailable { b in b.isEmpty || isSpaceStart(b[0]) } ?? true
+        return maybe && trim(s).isEmpty
+    }
+
+    /// Whether width folding would change anything but the edges: full-width forms (EF BC/BD ..),
+    /// U+3000 (E3 80 80), U+00A0 (C2 A0), U+2000-205F spaces (E2 ..), BOM (EF BB BF). In UTF-8 these
+    /// lead bytes never occur inside Chinese characters, so one byte scan decides.
+    static func needsWidthFolding(_ s: String) -> Bool {
+        return s.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            var i = 0
+            while i < b.count {
+                let c = b[i]
+                if c >= 0xC2 {
+                    if c == 0xEF || c == 0xC2 || c == 0xE2 { return true }
+                    if c == 0xE3, i + 2 < b.count, b[i + 1] == 0x80, b[i + 2] == 0x80 { return true }
+                }
+                i += 1
+            }
+            return false
+        } ?? true
     }
 
     @inline(__always) private static func isSpaceStart(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) || b == 0xE3 || b == 0xC2 }
@@ -20,11 +47,24 @@ enum TextOps {
     }
 
     static func isASCII(_ s: String) -> Bool {
-        for b in s.utf8 where b >= 0x80 { return false }
-        return true
+        s.utf8.withContiguousStorageIfAvailable { b in
+            for c in b where c >= 0x80 { return false }
+            return true
+        } ?? !s.utf8.contains { $0 >= 0x80 }
     }
 
     static func removeSpaces(_ s: String) -> String {
+        let hasSpace = s.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            var i = 0
+            while i < b.count {
+                let c = b[i]
+                if c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c == 0xC2 && i + 1 < b.count && b[i + 1] == 0xA0) { return true }
+                if c == 0xE3, i + 2 < b.count, b[i + 1] == 0x80, b[i + 2] == 0x80 { return true }
+                i += 1
+            }
+            return false
+        } ?? true
+        if !hasSpace { return s }
         var out = String.UnicodeScalarView()
         for u in s.unicodeScalars where !isSpace(u) { out.append(u) }
         return String(out)

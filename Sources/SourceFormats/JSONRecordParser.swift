@@ -13,6 +13,10 @@ struct JSONRecordParser {
     var pos: Int
     var depth = 0
     static let maxDepth = 256
+    /// Members of the objects being parsed, innermost last: each object is copied out at its exact
+    /// size when it closes, instead of growing two arrays per object.
+    var keyStack: [String] = []
+    var valueStack: [SourceValue] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int = 0) {
         self.bytes = bytes
@@ -21,7 +25,25 @@ struct JSONRecordParser {
 
     /// Parses exactly one value with only whitespace around it.
     static func parseSingle(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> SourceValue {
+        var stacks = Stacks()
+        return try parseSingle(bytes, stacks: &stacks)
+    }
+
+    /// The member stacks, kept by a reader across records so they are allocated once.
+    struct Stacks {
+        var keys: [String] = []
+        var values: [SourceValue] = []
+    }
+
+    /// Parses exactly one value, reusing the caller's member stacks.
+    static func parseSingle(_ bytes: UnsafeBufferPointer<UInt8>, stacks: inout Stacks) throws(SyntaxError) -> SourceValue {
         var parser = JSONRecordParser(bytes)
+        swap(&parser.keyStack, &stacks.keys)
+        swap(&parser.valueStack, &stacks.values)
+        defer {
+            swap(&parser.keyStack, &stacks.keys)
+            swap(&parser.valueStack, &stacks.values)
+        }
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -65,10 +87,13 @@ struct JSONRecordParser {
         defer { depth -= 1 }
         if depth > Self.maxDepth { throw SyntaxError(offset: pos, message: "nesting deeper than \(Self.maxDepth)") }
         pos += 1
-        var object = SourceObject()
-        object.reserveCapacity(16)
         skipWhitespace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return object }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return SourceObject() }
+        let base = keyStack.count
+        defer {
+            keyStack.removeSubrange(base...)
+            valueStack.removeSubrange(base...)
+        }
         while true {
             skipWhitespace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
@@ -82,11 +107,15 @@ struct JSONRecordParser {
             pos += 1
             skipWhitespace()
             let value = try parseValue()
-            object.append(key, value)
+            keyStack.append(key)
+            valueStack.append(value)
             skipWhitespace()
             guard pos < bytes.count else { throw SyntaxError(offset: pos, message: "unexpected end of input inside an object") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return object }
+            if bytes[pos] == UInt8(ascii: "}") {
+                pos += 1
+                return SourceObject(keys: Array(keyStack[base...]), values: Array(valueStack[base...]))
+            }
             throw SyntaxError(offset: pos, message: "expected ',' or '}' in an object")
         }
     }

@@ -13,7 +13,8 @@ public final class JSONRecordReader: SourceRecordReader {
     private var line = 1
     private var lineCountedTo = 0
     private var index = 0
-    private var pending: [SourceReadItem] = []
+    private var pending = ItemQueue()
+    private var stacks = JSONRecordParser.Stacks()
 
     private enum State { case start, inArray, done }
 
@@ -31,7 +32,7 @@ public final class JSONRecordReader: SourceRecordReader {
     }
 
     public func next() -> SourceReadItem? {
-        if !pending.isEmpty { return pending.removeFirst() }
+        if let item = pending.pop() { return item }
         switch state {
         case .done: return nil
         case .start: return start()
@@ -79,7 +80,7 @@ public final class JSONRecordReader: SourceRecordReader {
             for (i, element) in elements.enumerated() {
                 pending.append(item(for: element, locator: SourceLocator(file: file, index: i)))
             }
-            return pending.isEmpty ? nil : pending.removeFirst()
+            return pending.pop()
         case .object:
             return item(for: value, locator: SourceLocator(file: file, line: 1, index: 0))
         default:
@@ -90,6 +91,12 @@ public final class JSONRecordReader: SourceRecordReader {
     private func nextElement() -> SourceReadItem? {
         return bytes.withUnsafeBufferPointer { buffer -> SourceReadItem? in
             var parser = JSONRecordParser(buffer, offset: offset)
+            swap(&parser.keyStack, &stacks.keys)
+            swap(&parser.valueStack, &stacks.values)
+            defer {
+                swap(&parser.keyStack, &stacks.keys)
+                swap(&parser.valueStack, &stacks.values)
+            }
             parser.skipWhitespace()
             do throws(JSONRecordParser.SyntaxError) {
                 guard parser.pos < buffer.count else {

@@ -7,6 +7,7 @@ public final class NDJSONRecordReader: SourceRecordReader {
     private let keyField: String?
     private var index = 0
     private var reportedFailure = false
+    private var stacks = JSONRecordParser.Stacks()
 
     public init(source: ByteSource, keyField: String? = nil, maxLineLength: Int = 16 << 20) {
         lines = LineReader(source: source, maxLineLength: maxLineLength)
@@ -24,7 +25,7 @@ public final class NDJSONRecordReader: SourceRecordReader {
             if lines.lineNumber == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             let result: Result<SourceValue, JSONRecordParser.SyntaxError> = bytes.withUnsafeBufferPointer { buffer in
-                do throws(JSONRecordParser.SyntaxError) { return .success(try JSONRecordParser.parseSingle(buffer)) } catch { return .failure(error) }
+                do throws(JSONRecordParser.SyntaxError) { return .success(try JSONRecordParser.parseSingle(buffer, stacks: &stacks)) } catch { return .failure(error) }
             }
             switch result {
             case .failure(let error):

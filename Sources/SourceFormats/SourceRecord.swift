@@ -74,3 +74,22 @@ extension SourceRecordReader {
         return items
     }
 }
+
+/// A FIFO of read items for readers that parse ahead (O(1) pop, unlike `removeFirst`).
+struct ItemQueue {
+    private var items: [SourceReadItem] = []
+    private var head = 0
+
+    mutating func append(_ item: SourceReadItem) { items.append(item) }
+
+    mutating func pop() -> SourceReadItem? {
+        guard head < items.count else {
+            if head > 0 { items.removeAll(); head = 0 }
+            return nil
+        }
+        let item = items[head]
+        head += 1
+        if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
+        return item
+    }
+}

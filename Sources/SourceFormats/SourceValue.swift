@@ -65,6 +65,12 @@ public struct SourceObject: Sendable, Equatable {
         values = []
     }
 
+    /// Keys and values of equal count (the parsers build them on a shared stack first).
+    init(keys: [String], values: [SourceValue]) {
+        self.keys = keys
+        self.values = values
+    }
+
     public init(_ pairs: [(String, SourceValue)]) {
         keys = pairs.map(\.0)
         values = pairs.map(\.1)
@@ -75,8 +81,14 @@ public struct SourceObject: Sendable, Equatable {
 
     /// The value of the first entry with this key.
     public subscript(key: String) -> SourceValue? {
-        for i in keys.indices where keys[i] == key { return values[i] }
-        return nil
+        // Comparing UTF-8 lengths first (O(1) for native strings) skips most non-matching keys
+        // without the full string comparison.
+        let length = key.utf8.count
+        let index: Int? = keys.withUnsafeBufferPointer { keys in
+            for i in 0..<keys.count where keys[i].utf8.count == length && keys[i] == key { return i }
+            return nil
+        }
+        return index.map { values[$0] }
     }
 
     /// Appends an entry (a repeated key is kept; lookup finds the first).

@@ -23,7 +23,7 @@ public final class XMLRecordReader: SourceRecordReader {
     private var index = 0
     private var done = false
     private var pendingRead: Int32?
-    private var pending: [SourceReadItem] = []
+    private var pending = ItemQueue()
     private var started = false
     private let path: String?
 
@@ -59,14 +59,14 @@ public final class XMLRecordReader: SourceRecordReader {
     static let parseOptions = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_HUGE.rawValue)
 
     public func next() -> SourceReadItem? {
-        if !pending.isEmpty { return pending.removeFirst() }
+        if let item = pending.pop() { return item }
         if done { return nil }
         switch selector {
         case .element(let name): return nextStreamed(name)
         case .xpath(let expression):
             done = true
             readWithXPath(expression)
-            return pending.isEmpty ? nil : pending.removeFirst()
+            return pending.pop()
         }
     }
 
@@ -134,7 +134,7 @@ public final class XMLRecordReader: SourceRecordReader {
             }
         }
         pending.append(.error(error))
-        return pending.removeFirst()
+        return pending.pop()
     }
 
     private func parseDocument(options: Int32) -> xmlDocPtr? {
