@@ -1,5 +1,5 @@
 /// The departments' systems the generator feeds, one per adapter in adapters/ and mapping in mappings/.
-public enum Department: String, CaseIterable, Sendable {
+public enum DepartmentSystem: String, CaseIterable, Sendable {
     case policeHukou = "police-hukou"
     case socialSecurity = "social-security"
     case healthRecords = "health-records"
@@ -50,13 +50,13 @@ public struct SourceField: Sendable, Equatable {
 
 /// One record as a department's system holds it, ready to serialize in that department's format.
 public struct DepartmentRecord: Sendable, Equatable {
-    public var department: Department
+    public var department: DepartmentSystem
     /// Ordered fields (CSV: in header order, every column present).
     public var fields: [SourceField]
     /// The district person (or household head) the record is about, for tests and demo servers.
     public var personIndex: Int
 
-    public init(department: Department, fields: [SourceField], personIndex: Int) {
+    public init(department: DepartmentSystem, fields: [SourceField], personIndex: Int) {
         self.department = department
         self.fields = fields
         self.personIndex = personIndex

@@ -14,12 +14,12 @@ public struct DepartmentViews: Sendable {
     }
 
     /// The records `department` holds for household `index`, in the order its file lists them.
-    public func records(_ department: Department, household index: Int) -> [DepartmentRecord] {
+    public func records(_ department: DepartmentSystem, household index: Int) -> [DepartmentRecord] {
         records(department, household: district.household(index))
     }
 
     /// The records `department` holds for an already built household.
-    public func records(_ department: Department, household: SyntheticHousehold) -> [DepartmentRecord] {
+    public func records(_ department: DepartmentSystem, household: SyntheticHousehold) -> [DepartmentRecord] {
         switch department {
         case .policeHukou: return police(household)
         case .socialSecurity: return socialSecurity(household)

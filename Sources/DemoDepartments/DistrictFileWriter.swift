@@ -9,7 +9,7 @@ public struct DistrictWriteError: Error, CustomStringConvertible {
 
 /// One written file.
 public struct DistrictFileSummary: Sendable, Equatable {
-    public var department: Department
+    public var department: DepartmentSystem
     public var file: String
     public var records: Int
     public var bytes: Int
@@ -33,7 +33,7 @@ public struct DistrictFileWriter {
 
     /// Writes the files of `departments` into `directory` (created if missing). `progress` is
     /// called every 10,000 households with (households done, households in all).
-    public func write(to directory: String, departments: [Department] = Department.allCases,
+    public func write(to directory: String, departments: [DepartmentSystem] = DepartmentSystem.allCases,
                       progress: ((Int, Int) -> Void)? = nil) throws(DistrictWriteError) -> DistrictWriteSummary {
         let started = Date()
         do {
@@ -86,7 +86,7 @@ public struct DistrictFileWriter {
 
 /// One department's output file: format framing, a byte buffer, and the counts.
 final class DepartmentOutput {
-    let department: Department
+    let department: DepartmentSystem
     let path: String
     private let handle: UnsafeMutablePointer<FILE>
     private var buffer: [UInt8] = []
@@ -94,7 +94,7 @@ final class DepartmentOutput {
     private(set) var bytes = 0
     private static let gb18030 = String.Encoding(rawValue: 0x8000_0632)
 
-    init(department: Department, path: String) throws(DistrictWriteError) {
+    init(department: DepartmentSystem, path: String) throws(DistrictWriteError) {
         self.department = department
         self.path = path
         guard let handle = fopen(path, "wb") else {
@@ -108,7 +108,7 @@ final class DepartmentOutput {
     deinit { fclose(handle) }
 
     /// Column headers of the civil affairs CSV exports, in the order the mappings' samples use.
-    static func csvHeader(_ department: Department) -> [String] {
+    static func csvHeader(_ department: DepartmentSystem) -> [String] {
         switch department {
         case .civilDibao: ["户主身份证号", "户主姓名", "家庭人口", "月保障金额", "救助原因", "保障状态", "开始日期", "终止日期", "社区代码"]
         case .civilMarriage: ["登记证号", "业务类型", "男方身份证号", "男方姓名", "女方身份证号", "女方姓名", "登记日期", "登记机关"]

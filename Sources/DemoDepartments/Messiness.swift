@@ -1,3 +1,5 @@
+import Catalog
+
 /// How often each kind of real-world messiness appears in the departments' records. The
 /// defaults are low, realistic rates; `.none` gives clean records (every one accepted).
 ///
@@ -78,7 +80,9 @@ enum MessyText {
     /// An ID as a clerk or a spreadsheet left it.
     static func citizenID(_ id: String, rng: inout DistrictRandom, _ messiness: Messiness, legacyAllowed: Bool = false) -> String {
         if rng.chance(messiness.excelDamagedID) {
-            if id.hasSuffix("000") || rng.chance(0.5) {
+            // The zeroed tail must not happen to be a valid ID of its own (check character 0).
+            let zeroed = String(id.prefix(15)) + "00"
+            if id.hasSuffix("000") || CitizenID.checkCharacter(for: zeroed) == "0" || rng.chance(0.5) {
                 let digits = Array(id)
                 return "\(digits[0]).\(String(digits[1...5]))E+17"
             }
