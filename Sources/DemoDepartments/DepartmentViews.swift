@@ -18,6 +18,12 @@ public struct DepartmentViews: Sendable {
         records(department, household: district.household(index))
     }
 
+    /// The records `department` holds about person `index` (several for social security, one per
+    /// insurance type; a dibao row is about the household head).
+    public func records(_ department: DepartmentSystem, person index: Int) -> [DepartmentRecord] {
+        records(department, household: district.householdIndex(ofPerson: index)).filter { $0.personIndex == index }
+    }
+
     /// The records `department` holds for an already built household.
     public func records(_ department: DepartmentSystem, household: SyntheticHousehold) -> [DepartmentRecord] {
         switch department {

@@ -33,6 +33,10 @@ import Testing
         #expect(district.person(person.index) == person)
         #expect(district.householdIndex(ofPerson: person.index) == 3)
         #expect(district.memberRange(ofHousehold: district.householdCount - 1).upperBound == 5_000)
+        let views = DepartmentViews(district: district)
+        let police = views.records(.policeHukou, person: person.index)
+        #expect(police.count == 1 && police[0].personIndex == person.index)
+        #expect(views.records(.policeHukou, household: 3).count == early.members.count)
     }
 
     @Test func everyIDIsValidUniqueAndMatchesSexAndBirthDate() {
@@ -61,7 +65,7 @@ import Testing
     }
 
     @Test func eachHouseholdHasOneHeadFirstAndKnownRelationships() {
-        let district = SyntheticDistrict(seed: 11, residents: 20_000)
+        let district = SyntheticDistrict(seed: 11, residents: 10_000)
         let known: Set<String> = ["户主", "配偶", "夫", "妻", "独生子", "长子", "次子", "三子", "子", "女", "独生女", "长女", "次女", "三女",
                                   "儿媳", "女婿", "孙子", "孙女", "父亲", "母亲", "公公", "婆婆", "非亲属"]
         var sizes = [Int](repeating: 0, count: 7)
@@ -81,13 +85,13 @@ import Testing
             }
         }
         #expect(marriedMinors == 0)
-        let mean = Double(20_000) / Double(district.householdCount)
+        let mean = Double(10_000) / Double(district.householdCount)
         #expect((2.3...2.9).contains(mean), "mean household size \(mean)")
         #expect(sizes[1] > sizes[5] && sizes[2] > sizes[6])
     }
 
     @Test func departmentsOverlapInRealisticShares() {
-        let residents = 20_000
+        let residents = 15_000
         let views = DepartmentViews(district: SyntheticDistrict(seed: 5, residents: residents))
         var insured = Set<Int>(), health = 0, dibao = 0, marriages = 0, deaths = 0, police = 0
         let households = views.district.householdCount
@@ -132,7 +136,7 @@ import Testing
     }
 
     @Test func cleanViewsHaveNoMessAndRealisticOnesDo() {
-        let district = SyntheticDistrict(seed: 3, residents: 30_000)
+        let district = SyntheticDistrict(seed: 3, residents: 15_000)
         var realisticDamaged = 0, cleanDamaged = 0, cleanOddDates = 0
         let realistic = DepartmentViews(district: district), clean = DepartmentViews(district: district, messiness: .none)
         for h in 0..<district.householdCount {
@@ -146,7 +150,7 @@ import Testing
             }
         }
         #expect(cleanDamaged == 0 && cleanOddDates == 0)
-        #expect(realisticDamaged > 5 && realisticDamaged < 120, "Excel-damaged IDs: \(realisticDamaged) of 30,000")
+        #expect(realisticDamaged > 2 && realisticDamaged < 60, "Excel-damaged IDs: \(realisticDamaged) of 15,000")
     }
 
     @Test func writingIntoAnUnwritablePlaceFailsWithTheFileNamed() throws {
