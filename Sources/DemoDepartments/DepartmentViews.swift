@@ -100,15 +100,15 @@ public struct DepartmentViews: Sendable {
             let retirementAge = person.isMale ? 60 : 55
             var types: [String]
             var employer: EmployerPool.Employer?
-            if let e = person.employer, r.chance(0.93) {
+            if let e = person.employer, r.chance(0.86) {
                 employer = district.employers.employers[e]
                 types = ["110", "310"]
                 if r.chance(0.5) { types.append("210") }
             } else if age >= retirementAge {
-                guard r.chance(0.92) else { continue }
+                guard r.chance(0.85) else { continue }
                 types = [r.chance(0.6) ? "110" : "170", r.chance(0.6) ? "310" : "390"]
             } else {
-                guard r.chance(0.55) else { continue }
+                guard r.chance(0.45) else { continue }
                 types = r.chance(0.6) ? ["170", "390"] : ["390"]
             }
             let firstWork = max(person.birthDate.year + r.within(18...24), 1992)
