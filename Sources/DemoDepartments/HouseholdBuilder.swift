@@ -41,6 +41,7 @@ struct HouseholdBuilder {
             case .child, .grandchild: surname = names.chance(0.92) ? family : NamePools.surnames[headMale ? spouseSurname : headSurname]
             case .parent where m.relationship == "父亲": surname = NamePools.surnames[headSurname]
             case .parent where m.relationship == "公公": surname = family
+            case .sibling: surname = NamePools.surnames[headSurname]
             default: surname = NamePools.surnames[names.weighted(NamePools.surnameWeights)]
             }
             let name = NamePools.name(surname: surname, male: m.male, rng: &names, rareRate: Self.rareCharacterRate)

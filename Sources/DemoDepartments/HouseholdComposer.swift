@@ -63,8 +63,9 @@ struct HouseholdComposer {
                           maritalStatus: hasSpouse ? (rng.chance(0.04) ? "22" : "20") : Self.singleMarital(age: headAge, rng: &rng), role: .head)
         if !hasSpouse, head.maritalStatus == "20" { head.maritalStatus = "30" }
         out.append(head)
+        var spouseAge = headAge
         if hasSpouse {
-            let spouseAge = min(95, max(20, headAge + (headMale ? -rng.within(0...5) : rng.within(0...5))))
+            spouseAge = min(95, max(20, headAge + (headMale ? -rng.within(0...5) : rng.within(0...5))))
             let origin = rng.chance(0.6) ? headOrigin : rng.weighted(DistrictGeography.originWeights)
             out.append(Member(relationship: headMale ? (rng.chance(0.9) ? "妻" : "配偶") : (rng.chance(0.9) ? "夫" : "配偶"),
                               male: !headMale, birth: birthDay(age: spouseAge, rng: &rng), origin: origin, maritalStatus: head.maritalStatus, role: .spouse))
@@ -74,7 +75,9 @@ struct HouseholdComposer {
         var parents = 0
         if remaining >= 3 { parents = rng.weighted([0.4, 0.35, 0.25]) } else if remaining == 2 { parents = rng.weighted([0.75, 0.25]) } else if remaining == 1, !hasSpouse { parents = rng.chance(0.15) ? 1 : 0 }
         if headAge + 22 > 95 { parents = 0 }
-        if headAge < 24 { parents = remaining }   // a young head lives with parents rather than children
+        // A young head lives with parents (and brothers and sisters) rather than children.
+        let youngHead = headAge < 24
+        if youngHead { parents = min(remaining, 2) }
         var parentAges: [Int] = []
         for p in 0..<parents {
             let age = min(95, headAge + rng.within(22...32))
@@ -87,12 +90,21 @@ struct HouseholdComposer {
             parentAges.append(age)
         }
         remaining -= parents
+        if youngHead {
+            for _ in 0..<remaining {
+                let male = rng.chance(0.5)
+                let age = max(0, headAge - rng.within(1...8))
+                out.append(Member(relationship: male ? "弟" : "妹妹", male: male, birth: birthDay(age: age, rng: &rng), origin: headOrigin,
+                                  maritalStatus: Self.singleMarital(age: age, rng: &rng), role: .sibling))
+            }
+            return out
+        }
         // Children (and, for older heads, a child-in-law and grandchildren).
         var childAges: [Int] = []
         var grandchildren = 0, childInLaw = 0
         if remaining >= 3, headAge >= 55, rng.chance(0.5) { childInLaw = 1; grandchildren = remaining - 2 }
         let children = remaining - grandchildren - childInLaw
-        let youngestParentAge = hasSpouse ? min(headAge, out[1].birth.dayNumber > head.birth.dayNumber ? headAge - 2 : headAge) : headAge
+        let youngestParentAge = min(headAge, spouseAge)
         for _ in 0..<children {
             let gap = rng.within(22...36)
             childAges.append(max(0, min(youngestParentAge - gap, 60)))
