@@ -1,1 +1,0 @@
-// Simulated department systems over a synthetic district: see docs/architecture.md.
