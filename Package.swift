@@ -38,23 +38,28 @@ let package = Package(
         .target(name: "SourceFormats", dependencies: ["JSON5", "CLibXML2"], swiftSettings: strict),
         // Declarative mappings: spec -> compiled plan -> canonical records + issues; validation; tests.
         .target(name: "Mapping", dependencies: ["Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
-        // Adapters: declarations (adapters/*.json5), push receiving; pull kinds and scheduling.
-        .target(name: "Adapters", dependencies: ["JSON5", "Secrets"], swiftSettings: strict),
+        // Outgoing HTTP over libcurl: pull adapters and webhook delivery.
+        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        // Adapters: declarations (adapters/*.json5), registration, scheduling with leases, the pull
+        // kinds (one folder each: http-json, soap-xml, csv-drop, postgres-table), push receiving.
+        .target(name: "Adapters", dependencies: ["JSON5", "Secrets", "Store", "HTTPClient", "CLibXML2", "SourceFormats", "Telemetry"], swiftSettings: strict),
         // Record once: identity resolution, survivorship, provenance, history, rejects, ingest.
         .target(name: "RecordStore", dependencies: ["Adapters", "Store", "Catalog", "Mapping", "SourceFormats", "JSON5", "Secrets", "Telemetry"], swiftSettings: strict),
+        // The change feed: subscriptions, scopes, masking, CloudEvents, pull/SSE/webhook delivery, audit.
+        .target(name: "Feed", dependencies: ["RecordStore", "Store", "Catalog", "Secrets", "Telemetry", "JSON5", "HTTP", "HTTPClient"], swiftSettings: strict),
         // A synthetic district and its departments' systems, for the demo, the tests and the benchmarks.
-        .target(name: "DemoDepartments", dependencies: ["Catalog", "Secrets"], swiftSettings: strict),
+        .target(name: "DemoDepartments", dependencies: ["Catalog", "Secrets", "HTTP", "Store", "Telemetry"], swiftSettings: strict),
         // Wiring: API, auth, lifecycle.
-        .target(name: "Hub", dependencies: ["RecordStore", "Adapters", "Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"],
+        .target(name: "Hub", dependencies: ["RecordStore", "Adapters", "Feed", "HTTPClient", "Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"],
                 resources: [.copy("Resources/openapi.json")], swiftSettings: strict),
         // Small command-line framework (subcommands, options, generated --help).
         .target(name: "CLIKit", swiftSettings: strict),
-        .executableTarget(name: "recordonce", dependencies: ["Hub", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),
+        .executableTarget(name: "recordonce", dependencies: ["Hub", "Adapters", "Feed", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),
         // Benchmarks (run in release: `swift run -c release recordonce-bench --help`); figures go to docs/benchmarks.md.
-        .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry"], swiftSettings: strict),
+        .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry", "HTTPClient", "DemoDepartments"], swiftSettings: strict),
 
         .testTarget(name: "DemoDepartmentsTests", dependencies: ["DemoDepartments", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
-        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "JSON5"], swiftSettings: strict),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "JSON5", "SourceFormats"], swiftSettings: strict),
         .testTarget(name: "RecordStoreTests", dependencies: ["RecordStore"], swiftSettings: strict),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
@@ -63,7 +68,9 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON5"], swiftSettings: strict),
         .testTarget(name: "SourceFormatsTests", dependencies: ["SourceFormats"], swiftSettings: strict),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Telemetry"], swiftSettings: strict),
+        .testTarget(name: "FeedTests", dependencies: ["Feed", "Catalog", "JSON5", "Secrets"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Telemetry"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["Store", "Hub", "HTTP", "Telemetry", "RecordStore", "Adapters", "Mapping", "SourceFormats", "Secrets"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["Store", "Hub", "HTTP", "HTTPClient", "Telemetry", "RecordStore", "Adapters", "Feed", "Mapping", "SourceFormats", "Secrets", "DemoDepartments", "Catalog"], swiftSettings: strict),
     ]
 )

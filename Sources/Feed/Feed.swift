@@ -1,0 +1,3 @@
+/// The change feed for community platforms: subscriptions, scopes, masking, delivery, audit.
+/// See docs/feed.md.
+public enum Feed {}
