@@ -1,3 +1,4 @@
+import Feed
 import Foundation
 import HTTP
 import Secrets
@@ -41,6 +42,15 @@ public struct Authenticator: Sendable {
     public func requireAdmin(_ request: Request) throws {
         guard try principal(for: request) == .admin else {
             throw HTTPError.forbidden("this endpoint is for the hub's admins")
+        }
+    }
+
+    /// The caller as the feed's routes see it.
+    public func feedCaller(_ request: Request) throws -> FeedCaller {
+        switch try principal(for: request) {
+        case .admin: return .admin
+        case .subscriber(let id): return .subscriber(id)
+        case .adapter: return .other
         }
     }
 }

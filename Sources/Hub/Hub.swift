@@ -1,3 +1,4 @@
+import Feed
 import Foundation
 import HTTP
 import RecordStore
@@ -19,6 +20,8 @@ public final class Hub: @unchecked Sendable {
     public private(set) var router: Router?
     /// The catalog, adapters and mappings, and the store they write to (after `start()`).
     public private(set) var ingest: IngestService!
+    /// The change feed: subscriptions, pull/SSE/webhook delivery, audit (after `start()`).
+    public private(set) var feed: FeedService?
     let migrator = Migrator(migrations: Schema.migrations)
 
     public init(configuration: HubConfiguration, logger: Logger) {
@@ -50,7 +53,13 @@ public final class Hub: @unchecked Sendable {
         ingest = IngestService(registry: registry, store: RecordStore(pool: pool, rules: registry.rules))
         let router = Router(defaultBodyLimit: configuration.maxRequestBody)
         SystemRoutes(pool: pool, migrator: migrator, metrics: metrics).register(on: router)
-        RecordRoutes(ingest: ingest, auth: Authenticator(pool: pool), maxIngestBody: configuration.maxIngestBody).register(on: router)
+        let auth = Authenticator(pool: pool)
+        let feed = FeedService(store: ingest.store, catalog: registry.catalog, settings: configuration.feed, logger: logger.child(label: "feed"))
+        feed.start()
+        self.feed = feed
+        let feedRoutes = feed.routes { request in try auth.feedCaller(request) }
+        feedRoutes.register(on: router)
+        RecordRoutes(ingest: ingest, auth: auth, maxIngestBody: configuration.maxIngestBody, feed: feed, feedRoutes: feedRoutes).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
                                 threads: configuration.httpThreads, logger: logger.child(label: "http"), metrics: metrics)
         do {
@@ -68,6 +77,8 @@ public final class Hub: @unchecked Sendable {
     public func stop() {
         server?.stop()
         server = nil
+        feed?.stop()
+        feed = nil
         pool?.close()
         embeddedDatabase?.stop()
         embeddedDatabase = nil

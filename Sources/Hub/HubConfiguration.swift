@@ -1,3 +1,4 @@
+import Feed
 import Foundation
 import Telemetry
 
@@ -30,6 +31,8 @@ public struct HubConfiguration: Sendable {
     public var maxIngestBody: Int = 32 << 20
     /// Embedded cluster only: fsync on (false for throwaway test hubs).
     public var durableEmbeddedDatabase: Bool = true
+    /// The change feed: audit retention, SSE heartbeat, webhook retries and disabling.
+    public var feed = FeedSettings()
 
     public init() {}
 }

@@ -1,3 +1,4 @@
+import Feed
 import Foundation
 import HTTP
 import RecordStore
@@ -9,6 +10,9 @@ struct RecordRoutes {
     let ingest: IngestService
     let auth: Authenticator
     let maxIngestBody: Int
+    /// Audit of admin reads, and snapshot pages for subscriber tokens.
+    let feed: FeedService?
+    let feedRoutes: FeedRoutes?
 
     var store: RecordStore { ingest.store }
 
@@ -34,17 +38,24 @@ struct RecordRoutes {
             guard let entity = try store.entity(resource: resource, id: id, version: version) else {
                 throw HTTPError.notFound(version == nil ? "no \(resource) \(id)" : "no version \(version!) of \(resource) \(id)")
             }
+            try auditRead(entity)
             return .jsonText(Self.json(entity, versions: try store.versions(resource: resource, id: id)))
         }
         router.add(.GET, "/v1/resources/{resource}") { request in
-            try auth.requireAdmin(request)
+            let principal = try auth.principal(for: request)
             let resource = try resourceName(request)
+            if case .subscriber(let id) = principal, let feedRoutes {
+                // A subscriber's snapshot page, under its scope and masking.
+                return try feedRoutes.snapshotResponse(request, subscriptionID: id, resource: resource)
+            }
+            guard principal == .admin else { throw HTTPError.forbidden("this endpoint is for the hub's admins and subscribers") }
             guard let key = request.query["key"], !key.isEmpty else {
                 throw HTTPError.badRequest("give the identity key: ?key=... (for a Person, the citizen ID number)", code: "missing_key")
             }
             guard let entity = try store.entity(resource: resource, identityKey: key) else {
                 throw HTTPError.notFound("no \(resource) with that key")
             }
+            try auditRead(entity)
             return .jsonText(Self.json(entity, versions: try store.versions(resource: resource, id: entity.id)))
         }
         router.add(.GET, "/v1/conflicts") { request in
@@ -121,6 +132,12 @@ struct RecordRoutes {
         w.number("last_position", outcome.lastPosition)
         w.objects("records", outcome.records) { w, r in Self.write(outcome: r, into: &w) }
         return .jsonText(w.json)
+    }
+
+    /// Records an admin's read of a golden record in the audit log before answering.
+    private func auditRead(_ entity: EntityView) throws {
+        guard let feed else { return }
+        try feed.auditAdminRead(entityIDs: [entity.id], fields: FeedService.fieldNames(ofRecord: entity.record))
     }
 
     private func resourceName(_ request: Request) throws -> String {

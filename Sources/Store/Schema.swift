@@ -122,5 +122,69 @@ public enum Schema {
                 updated_at  timestamptz NOT NULL DEFAULT now()
             );
             """),
+        Migration(id: "0006_feed", sql: """
+            -- Subscriptions of community platforms to the change feed. spec holds the validated
+            -- scope (resources, fields, area, masking, delivery); the bearer token lives hashed in
+            -- api_tokens (kind subscriber, subject = id). webhook secrets must stay readable to sign.
+            CREATE TABLE subscriptions (
+                id             text PRIMARY KEY,
+                spec           jsonb NOT NULL,
+                status         text NOT NULL CHECK (status IN ('active', 'paused', 'disabled', 'deleted')),
+                pseudonym_key  bytea NOT NULL,
+                created_at     timestamptz NOT NULL DEFAULT now(),
+                updated_at     timestamptz NOT NULL DEFAULT now()
+            );
+
+            -- Webhook delivery state per subscription: the last acknowledged position, the lease
+            -- that lets one hub process at a time deliver it, and the retry schedule.
+            CREATE TABLE webhook_deliveries (
+                subscription_id  text PRIMARY KEY REFERENCES subscriptions (id),
+                position         bigint NOT NULL,
+                lease_owner      text,
+                lease_until      timestamptz,
+                attempts         integer NOT NULL DEFAULT 0,
+                next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+                failing_since    timestamptz,
+                last_status      integer,
+                last_error       text,
+                updated_at       timestamptz NOT NULL DEFAULT now()
+            );
+
+            -- Every disclosure: who received what, for which purpose, through which channel.
+            -- Append-only: a trigger refuses UPDATE and TRUNCATE always, and DELETE except by the
+            -- retention purge (which sets recordonce.audit_purge_before and may only remove rows
+            -- older than it). Triggers bind the table's owner and superusers too, unlike REVOKE.
+            CREATE TABLE audit_log (
+                id              bigserial PRIMARY KEY,
+                time            timestamptz NOT NULL DEFAULT now(),
+                actor           text NOT NULL,
+                purpose         text NOT NULL,
+                channel         text NOT NULL CHECK (channel IN ('pull', 'stream', 'webhook', 'snapshot', 'admin_read')),
+                first_position  bigint,
+                last_position   bigint,
+                entity_ids      text[] NOT NULL,
+                fields          text[] NOT NULL
+            );
+            CREATE INDEX audit_log_time ON audit_log (time);
+            CREATE INDEX audit_log_actor ON audit_log (actor, id);
+            CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                cutoff text := current_setting('recordonce.audit_purge_before', true);
+            BEGIN
+                IF TG_OP = 'DELETE' AND cutoff IS NOT NULL AND cutoff <> '' AND OLD.time < cutoff::timestamptz THEN
+                    RETURN OLD;
+                END IF;
+                RAISE EXCEPTION 'audit_log is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+            END $$;
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+                FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+            CREATE FUNCTION audit_log_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'audit_log is append-only (TRUNCATE refused)' USING ERRCODE = 'insufficient_privilege';
+            END $$;
+            CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_truncate();
+            REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM PUBLIC;
+            """),
     ]
 }

@@ -1,0 +1,103 @@
+import Foundation
+import Store
+
+/// One disclosure: who received which entities' which fields, through which channel, why.
+public struct AuditEntry: Sendable, Equatable {
+    /// How the data left the hub.
+    public enum Channel: String, Sendable, CaseIterable {
+        case pull, stream, webhook, snapshot
+        case adminRead = "admin_read"
+    }
+
+    public var actor: String
+    public var purpose: String
+    public var channel: Channel
+    public var firstPosition: Int64?
+    public var lastPosition: Int64?
+    public var entityIDs: [String]
+    public var fields: [String]
+
+    public init(actor: String, purpose: String, channel: Channel, firstPosition: Int64? = nil, lastPosition: Int64? = nil,
+                entityIDs: [String], fields: [String]) {
+        self.actor = actor
+        self.purpose = purpose
+        self.channel = channel
+        self.firstPosition = firstPosition
+        self.lastPosition = lastPosition
+        self.entityIDs = entityIDs
+        self.fields = fields
+    }
+
+    /// The entry for a page of projected events sent to a subscriber.
+    public static func events(_ events: [ProjectedEvent], scope: SubscriptionScope, channel: Channel) -> AuditEntry {
+        var ids: [String] = []
+        var seen = Set<String>()
+        var fields: [String] = []
+        var seenFields = Set<String>()
+        for e in events {
+            if seen.insert(e.entityID).inserted { ids.append(e.entityID) }
+            for f in e.disclosedFields where seenFields.insert(f).inserted { fields.append(f) }
+        }
+        return AuditEntry(actor: "subscription:" + scope.subscriptionID, purpose: scope.purpose, channel: channel,
+                          firstPosition: events.first?.position, lastPosition: events.last?.position, entityIDs: ids, fields: fields)
+    }
+}
+
+/// A stored audit entry.
+public struct AuditRecord: Sendable {
+    public let id: Int64
+    public let time: Date
+    public let entry: AuditEntry
+}
+
+/// The append-only audit log (table `audit_log`, migration 0006_feed).
+public enum AuditLog {
+    /// The retention the law asks at least (PIPL art. 56: 3 years), in days.
+    public static let defaultRetentionDays = 3 * 365 + 1
+
+    /// Appends entries in one statement (in the caller's transaction, if any).
+    public static func append(_ entries: [AuditEntry], in c: PostgresConnection) throws {
+        guard !entries.isEmpty else { return }
+        try c.execute("""
+            INSERT INTO audit_log (actor, purpose, channel, first_position, last_position, entity_ids, fields)
+            SELECT a, p, ch, NULLIF(fp, -1), NULLIF(lp, -1), e::text[], f::text[]
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[]) AS t(a, p, ch, fp, lp, e, f)
+            """, [entries.map(\.actor), entries.map(\.purpose), entries.map(\.channel.rawValue),
+                  entries.map { $0.firstPosition ?? -1 }, entries.map { $0.lastPosition ?? -1 },
+                  entries.map { $0.entityIDs.postgresText ?? "{}" }, entries.map { $0.fields.postgresText ?? "{}" }])
+    }
+
+    /// Entries after `afterID`, oldest first, optionally for one actor or one entity.
+    public static func query(actor: String?, entityID: String?, afterID: Int64, limit: Int, in c: PostgresConnection) throws -> [AuditRecord] {
+        try c.query("""
+            SELECT id, time, actor, purpose, channel, first_position, last_position,
+                   array_to_json(entity_ids)::text AS entity_ids, array_to_json(fields)::text AS fields
+            FROM audit_log WHERE id > $1 AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR $3 = ANY (entity_ids))
+            ORDER BY id LIMIT $4
+            """, [afterID, actor, entityID, limit]).rows.map { row in
+            AuditRecord(id: try row.decode(Int64.self, "id"), time: try row.decode(Date.self, "time"),
+                        entry: AuditEntry(actor: try row.decode(String.self, "actor"), purpose: try row.decode(String.self, "purpose"),
+                                          channel: AuditEntry.Channel(rawValue: try row.decode(String.self, "channel")) ?? .pull,
+                                          firstPosition: try row.decodeIfPresent(Int64.self, "first_position"),
+                                          lastPosition: try row.decodeIfPresent(Int64.self, "last_position"),
+                                          entityIDs: try Self.strings(row.decode(String.self, "entity_ids")),
+                                          fields: try Self.strings(row.decode(String.self, "fields"))))
+        }
+    }
+
+    /// Deletes entries older than `retentionDays` (the only deletion the table's trigger allows)
+    /// and returns how many went.
+    @discardableResult
+    public static func purge(retentionDays: Int, in c: PostgresConnection) throws -> Int {
+        precondition(retentionDays >= 1, "audit retention must be at least a day")
+        return try c.transaction { c in
+            let cutoff = try c.query("SELECT (now() - make_interval(days => $1))::text AS cutoff", [retentionDays])[0].decode(String.self, "cutoff")
+            try c.execute("SELECT set_config('recordonce.audit_purge_before', $1, true)", [cutoff])
+            return try c.execute("DELETE FROM audit_log WHERE time < $1::timestamptz", [cutoff])
+        }
+    }
+
+    private static func strings(_ json: String) throws -> [String] {
+        try JSONDecoder().decode([String].self, from: Data(json.utf8))
+    }
+}

@@ -1,0 +1,125 @@
+import Catalog
+import Foundation
+import JSON5
+import RecordStore
+import Store
+
+/// A page of the feed as one subscriber sees it.
+public struct FeedPage: Sendable {
+    public let events: [ProjectedEvent]
+    /// The position to continue after: past every event read, sent or filtered out.
+    public let next: Int64
+}
+
+/// Reads the change log for subscribers: projection per subscription, previous-version lookups
+/// for area moves, and the audit entry of every page disclosed.
+public final class FeedReader: Sendable {
+    public let pool: ConnectionPool
+    public let store: RecordStore
+    public let catalog: Catalog
+    public let subscriptions: SubscriptionStore
+
+    public init(store: RecordStore, catalog: Catalog, subscriptions: SubscriptionStore) {
+        pool = store.pool
+        self.store = store
+        self.catalog = catalog
+        self.subscriptions = subscriptions
+    }
+
+    /// The projector of a subscription, with previous versions read from the entity history
+    /// (`entity_versions` through RecordReads).
+    public func projector(for subscription: Subscription) -> EventProjector {
+        let store = self.store
+        return EventProjector(scope: SubscriptionScope(subscription, catalog: catalog)) { resource, id, version in
+            guard let previous = try store.entity(resource: resource, id: id, version: version),
+                  case .object(let object) = try JSON5.parseJSON(previous.record) else { return nil }
+            return object
+        }
+    }
+
+    /// Up to `limit` events after `after` that the projector lets through. Reads the log in
+    /// chunks and stops after scanning `maxScan` events, so a subscriber that sees little of a
+    /// busy log still gets an answer (empty, with `next` moved on).
+    public func page(_ projector: EventProjector, after: Int64, limit: Int, maxScan: Int = 100_000) throws -> FeedPage {
+        var out: [ProjectedEvent] = []
+        var next = after
+        var scanned = 0
+        let chunk = min(5_000, max(500, limit * 2))
+        try pool.withConnection { c in
+            reading: while out.count < limit && scanned < maxScan {
+                let raw = try ChangeLog.read(after: next, limit: chunk, from: c)
+                for event in raw {
+                    if let projected = try projector.project(ParsedChange(event)) {
+                        out.append(projected)
+                    }
+                    next = event.position
+                    if out.count == limit { break reading }
+                }
+                scanned += raw.count
+                if raw.count < chunk { break }
+            }
+        }
+        return FeedPage(events: out, next: next)
+    }
+
+    /// Records that `events` were disclosed to the projector's subscriber.
+    public func audit(_ events: [ProjectedEvent], _ projector: EventProjector, channel: AuditEntry.Channel) throws {
+        guard !events.isEmpty else { return }
+        try pool.withConnection { c in
+            try AuditLog.append([AuditEntry.events(events, scope: projector.scope, channel: channel)], in: c)
+        }
+    }
+
+    /// One snapshot page of golden records, in entity id order after `afterID`, under the
+    /// subscriber's scope, with the feed position it is consistent with: read in one
+    /// REPEATABLE READ transaction together with the change log head, so every change up to that
+    /// position is in the rows and none after it.
+    public func snapshot(_ projector: EventProjector, resource: String, afterID: String?, limit: Int) throws -> SnapshotPage {
+        guard let scope = projector.scope.resources[resource] else {
+            throw FeedError.forbidden("this subscription does not include \(resource)")
+        }
+        if let afterID, UUID(uuidString: afterID) == nil { throw FeedError.invalid("after must be an entity id from the previous page") }
+        let area = projector.scope.area.map { $0 + "%" }
+        return try pool.withConnection { c in
+            try c.executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { try? c.executeScript("COMMIT") }
+            let head = try ChangeLog.head(c)
+            let rows = try c.query("""
+                SELECT e.id::text AS id, e.version, e.record::text AS record FROM entities e
+                WHERE e.resource = $1 AND e.version > 0 AND e.id > $2::uuid
+                  AND (cardinality($4::text[]) = 0 OR EXISTS (
+                        SELECT 1 FROM unnest($4::text[]) p, unnest($5::text[]) f WHERE e.record->>f LIKE p))
+                ORDER BY e.id LIMIT $3
+                """, [resource, afterID ?? "00000000-0000-0000-0000-000000000000", limit, area, scope.areaFields]).rows
+            var records: [SnapshotRecord] = []
+            for row in rows {
+                let text = try row.decode(String.self, "record")
+                guard case .object(let object) = try JSON5.parseJSON(text),
+                      projector.inArea(object, resource: resource),
+                      let (json, fields) = projector.render(object, resource: resource) else { continue }
+                records.append(SnapshotRecord(entityID: try row.decode(String.self, "id"), version: try row.decode(Int.self, "version"),
+                                              record: json, fields: fields))
+            }
+            let last = rows.last.flatMap { $0["id"] }
+            return SnapshotPage(resource: resource, position: head, records: records,
+                                next: rows.count == limit ? last : nil)
+        }
+    }
+}
+
+/// One golden record as a subscriber sees it in a snapshot.
+public struct SnapshotRecord: Sendable {
+    public let entityID: String
+    public let version: Int
+    public let record: String
+    public let fields: [String]
+}
+
+/// A page of a snapshot and the feed position it is consistent with.
+public struct SnapshotPage: Sendable {
+    public let resource: String
+    public let position: Int64
+    public let records: [SnapshotRecord]
+    /// The `after` of the next page; nil on the last page.
+    public let next: String?
+}

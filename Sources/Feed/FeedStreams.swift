@@ -1,0 +1,206 @@
+import Foundation
+import HTTP
+import Store
+import Telemetry
+
+/// Server-Sent Events for many concurrent subscribers without a thread each.
+///
+/// Every open stream is a `ResponseStream` (its connection suspended by libmicrohttpd while it has
+/// nothing to send) plus a cursor. One serial pump, woken by the `ChangeNotifier`, reads new change
+/// events once into a shared in-memory tail, projects them per stream, appends one audit entry per
+/// stream and round (in one statement, before anything is written to a client), and writes
+/// `id: <position>` frames. A stream behind the tail (a reconnect with an old Last-Event-ID)
+/// catches up from the database in chunks. A heartbeat comment goes to every stream when idle,
+/// which also reveals clients that left; paused or removed subscriptions are closed then.
+public final class FeedStreams: @unchecked Sendable {
+    final class Client: @unchecked Sendable {
+        let id: Int
+        let subscriptionID: String
+        let projector: EventProjector
+        let stream: ResponseStream
+        var cursor: Int64
+        init(id: Int, subscriptionID: String, projector: EventProjector, stream: ResponseStream, cursor: Int64) {
+            self.id = id
+            self.subscriptionID = subscriptionID
+            self.projector = projector
+            self.stream = stream
+            self.cursor = cursor
+        }
+    }
+
+    let reader: FeedReader
+    let notifier: ChangeNotifier
+    let logger: Logger
+    /// Events kept in memory for streams that are nearly caught up.
+    let tailCapacity: Int
+    /// Most events sent to one stream per round (then the others get their turn).
+    let roundLimit = 1_000
+    /// A client with more than this many bytes unsent is skipped until it drains.
+    let maxBuffered = 4 << 20
+
+    private let lock = NSLock()
+    private var clients: [Int: Client] = [:]
+    private var nextID = 0
+    private var pumpScheduled = false
+    private let queue = DispatchQueue(label: "recordonce.feed.sse")
+    private var tail: [ParsedChange] = []
+    private var observer: Int?
+    private var heartbeat: (any DispatchSourceTimer)?
+
+    public init(reader: FeedReader, notifier: ChangeNotifier, logger: Logger, tailCapacity: Int = 20_000,
+                heartbeatInterval: Double = 15) {
+        self.reader = reader
+        self.notifier = notifier
+        self.logger = logger
+        self.tailCapacity = tailCapacity
+        observer = notifier.observe { [weak self] _ in self?.schedulePump() }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + heartbeatInterval, repeating: heartbeatInterval)
+        timer.setEventHandler { [weak self] in self?.beat() }
+        timer.resume()
+        heartbeat = timer
+    }
+
+    /// Stops the pump and ends every open stream.
+    public func stop() {
+        if let observer { notifier.removeObserver(observer) }
+        heartbeat?.cancel()
+        let all = lock.withLock { () -> [Client] in
+            let all = Array(clients.values)
+            clients.removeAll()
+            return all
+        }
+        for c in all { c.stream.finish() }
+    }
+
+    /// The number of open streams.
+    public var count: Int { lock.withLock { clients.count } }
+
+    /// Opens a stream for a subscriber that continues after `cursor`.
+    public func open(_ subscription: Subscription, after cursor: Int64) -> ResponseStream {
+        let stream = ResponseStream()
+        stream.write("retry: 2000\n\n")
+        let client = lock.withLock { () -> Client in
+            nextID += 1
+            let c = Client(id: nextID, subscriptionID: subscription.id, projector: reader.projector(for: subscription),
+                           stream: stream, cursor: cursor)
+            clients[c.id] = c
+            return c
+        }
+        stream.onClose { [weak self] in self?.remove(client.id) }
+        schedulePump()
+        return stream
+    }
+
+    private func remove(_ id: Int) {
+        lock.withLock { _ = clients.removeValue(forKey: id) }
+    }
+
+    private func schedulePump() {
+        let start = lock.withLock { () -> Bool in
+            if pumpScheduled { return false }
+            pumpScheduled = true
+            return true
+        }
+        if start { queue.async { [weak self] in self?.pump() } }
+    }
+
+    /// One round: refill the tail, then serve each stream up to `roundLimit` events.
+    private func pump() {
+        lock.withLock { pumpScheduled = false }
+        let active = lock.withLock { Array(clients.values) }
+        guard !active.isEmpty else { return }
+        var again = false
+        do {
+            try refillTail()
+            let tailStart = tail.first?.event.position ?? (notifier.head + 1)
+            let head = max(tail.last?.event.position ?? 0, notifier.head)
+            var batches: [(Client, [ProjectedEvent], Int64)] = []
+            for client in active where client.cursor < head && client.stream.bufferedByteCount < maxBuffered {
+                var events: [ProjectedEvent] = []
+                var next = client.cursor
+                if client.cursor + 1 >= tailStart, !tail.isEmpty {
+                    // Positions are gap-free, so the first event after the cursor is at a known index.
+                    var i = max(0, min(tail.count, Int(client.cursor + 1 - tailStart)))
+                    var scanned = 0
+                    while i < tail.count && events.count < roundLimit && scanned < 50 * roundLimit {
+                        if let p = try client.projector.project(tail[i]) { events.append(p) }
+                        next = tail[i].event.position
+                        i += 1
+                        scanned += 1
+                    }
+                } else {
+                    let page = try reader.page(client.projector, after: client.cursor, limit: roundLimit, maxScan: 20 * roundLimit)
+                    events = page.events
+                    next = page.next
+                }
+                if next < head { again = true }
+                batches.append((client, events, next))
+            }
+            let entries = batches.filter { !$0.1.isEmpty }.map { AuditEntry.events($0.1, scope: $0.0.projector.scope, channel: .stream) }
+            if !entries.isEmpty { try reader.pool.withConnection { try AuditLog.append(entries, in: $0) } }
+            for (client, events, next) in batches {
+                if !events.isEmpty {
+                    var frame = ""
+                    frame.reserveCapacity(events.count * 512)
+                    for e in events {
+                        frame += "id: \(e.position)\ndata: "
+                        frame += e.json
+                        frame += "\n\n"
+                    }
+                    client.stream.write(frame)
+                }
+                client.cursor = next
+            }
+        } catch {
+            logger.warning("feed stream round failed; retrying", ["error": String(describing: error)])
+            queue.asyncAfter(deadline: .now() + 0.5) { [weak self] in self?.schedulePump() }
+            return
+        }
+        if again { schedulePump() }
+    }
+
+    /// Reads events past the tail up to the head, and drops the oldest beyond the capacity.
+    private func refillTail() throws {
+        let head = notifier.head
+        var last = tail.last?.event.position ?? lowestCursor()
+        guard last < head else { return }
+        try reader.pool.withConnection { c in
+            while last < head {
+                let raw = try ChangeLog.read(after: last, limit: 5_000, from: c)
+                if raw.isEmpty { break }
+                tail.append(contentsOf: raw.map(ParsedChange.init))
+                last = raw.last!.position
+                if tail.count > tailCapacity { tail.removeFirst(tail.count - tailCapacity) }
+            }
+        }
+    }
+
+    /// Where to start the tail when it is empty: just before the lowest cursor near the head.
+    private func lowestCursor() -> Int64 {
+        let head = notifier.head
+        let cursors = lock.withLock { clients.values.map(\.cursor) }
+        let near = cursors.filter { head - $0 <= Int64(tailCapacity) }
+        return near.min() ?? head
+    }
+
+    /// Heartbeat comments; closes streams of subscriptions that were paused or removed.
+    private func beat() {
+        let active = lock.withLock { Array(clients.values) }
+        guard !active.isEmpty else { return }
+        var live = Set<String>()
+        if let subs = try? reader.subscriptions.list() {
+            for s in subs where s.status == .active { live.insert(s.id) }
+        } else {
+            live = Set(active.map(\.subscriptionID))
+        }
+        for client in active {
+            if live.contains(client.subscriptionID) {
+                client.stream.write(": heartbeat\n\n")
+            } else {
+                client.stream.finish()
+                remove(client.id)
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+/// One event as one subscriber may see it, rendered as a CloudEvents 1.0 JSON object.
+public struct ProjectedEvent: Sendable {
+    /// The feed position (also the CloudEvent id).
+    public let position: Int64
+    public let entityID: String
+    /// `created`, `updated`, `deleted`, or `removed` (the entity left the subscriber's area).
+    public let operation: String
+    /// The fields whose values (plain, masked or pseudonymized) the event discloses.
+    public let disclosedFields: [String]
+    /// The CloudEvent as JSON text (one line, no trailing newline).
+    public let json: String
+}

@@ -1,0 +1,67 @@
+import Catalog
+
+/// A subscription compiled against the catalog: per resource, each field's policy, the area
+/// fields, and the pseudonym key. Built once per subscription and reused for every event.
+public struct SubscriptionScope: Sendable {
+    /// What the subscriber may see of one resource.
+    public struct ResourceScope: Sendable {
+        public let name: String
+        /// The CloudEvents type segment (`Person` -> `person`, `SubsistenceAllowance` -> `subsistence_allowance`).
+        public let typeName: String
+        /// Policy per field name; a field not in here (not granted, or unknown to the catalog) is omitted.
+        public let policies: [String: (policy: FieldPolicy, field: Field)]
+        /// Division-code fields that place a record in the area.
+        public let areaFields: [String]
+
+        /// Whether the subscriber sees something of `field` (any policy but omitted).
+        public func discloses(_ field: String) -> Bool {
+            guard let p = policies[field] else { return false }
+            return p.policy != .omitted
+        }
+    }
+
+    public let subscriptionID: String
+    public let purpose: String
+    public let resources: [String: ResourceScope]
+    /// Division-code prefixes; empty for the whole hub.
+    public let area: [String]
+    public let pseudonymKey: [UInt8]
+
+    public init(_ subscription: Subscription, catalog: Catalog) {
+        subscriptionID = subscription.id
+        purpose = subscription.purpose
+        area = subscription.spec.area ?? []
+        pseudonymKey = subscription.pseudonymKey
+        var resources: [String: ResourceScope] = [:]
+        for name in subscription.spec.resources ?? [] {
+            guard let resource = catalog.resource(name) else { continue }
+            let listed = subscription.spec.fields?[name].map(Set.init)
+            var policies: [String: (FieldPolicy, Field)] = [:]
+            for field in resource.fields {
+                if let listed, !listed.contains(field.name) { continue }
+                var policy = subscription.spec.masking?[name + "." + field.name].flatMap(FieldPolicy.init(rawValue:))
+                    ?? FieldPolicy.leastPrivilege(for: field)
+                if field.sharing == .notShared { policy = .omitted }
+                policies[field.name] = (policy, field)
+            }
+            resources[name] = ResourceScope(name: name, typeName: Self.snakeCase(name), policies: policies,
+                                            areaFields: SubscriptionValidator.areaFields(of: resource))
+        }
+        self.resources = resources
+    }
+
+    /// `SubsistenceAllowance` -> `subsistence_allowance`.
+    static func snakeCase(_ name: String) -> String {
+        var out = ""
+        for (i, c) in name.enumerated() {
+            if c.isUppercase && i > 0 { out.append("_") }
+            out.append(contentsOf: c.lowercased())
+        }
+        return out
+    }
+
+    /// Whether a division code is inside the area (always true without an area).
+    public func inArea(_ code: String) -> Bool {
+        area.isEmpty || area.contains { code.hasPrefix($0) }
+    }
+}
