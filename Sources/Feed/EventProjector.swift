@@ -32,7 +32,7 @@ public struct EventProjector: Sendable {
 
     /// The event as this subscriber sees it, or nil when it must not be sent.
     public func project(_ change: ParsedChange) throws -> ProjectedEvent? {
-        let e = change.event
+        let e = change
         guard let resource = scope.resources[e.resource], let record = change.record else { return nil }
         var entered = false
         if !scope.area.isEmpty {
@@ -85,7 +85,7 @@ public struct EventProjector: Sendable {
         return false
     }
 
-    private func removal(_ e: ChangeEvent, _ resource: SubscriptionScope.ResourceScope) -> ProjectedEvent {
+    private func removal(_ e: ParsedChange, _ resource: SubscriptionScope.ResourceScope) -> ProjectedEvent {
         var data = JSONBuilder()
         data.string("resource", e.resource)
         data.string("entity_id", e.entityID)
@@ -99,7 +99,7 @@ public struct EventProjector: Sendable {
                               json: envelope(e, resource, type: "removed", data: data.json))
     }
 
-    private func envelope(_ e: ChangeEvent, _ resource: SubscriptionScope.ResourceScope, type: String, data: String) -> String {
+    private func envelope(_ e: ParsedChange, _ resource: SubscriptionScope.ResourceScope, type: String, data: String) -> String {
         var w = JSONBuilder(capacity: data.utf8.count + 256)
         w.string("specversion", "1.0")
         w.string("id", String(e.position))

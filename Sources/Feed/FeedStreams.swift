@@ -113,8 +113,8 @@ public final class FeedStreams: @unchecked Sendable {
         var again = false
         do {
             try refillTail()
-            let tailStart = tail.first?.event.position ?? (notifier.head + 1)
-            let head = max(tail.last?.event.position ?? 0, notifier.head)
+            let tailStart = tail.first?.position ?? (notifier.head + 1)
+            let head = max(tail.last?.position ?? 0, notifier.head)
             var batches: [(Client, [ProjectedEvent], Int64)] = []
             for client in active where client.cursor < head && client.stream.bufferedByteCount < maxBuffered {
                 var events: [ProjectedEvent] = []
@@ -125,7 +125,7 @@ public final class FeedStreams: @unchecked Sendable {
                     var scanned = 0
                     while i < tail.count && events.count < roundLimit && scanned < 50 * roundLimit {
                         if let p = try client.projector.project(tail[i]) { events.append(p) }
-                        next = tail[i].event.position
+                        next = tail[i].position
                         i += 1
                         scanned += 1
                     }
@@ -163,7 +163,7 @@ public final class FeedStreams: @unchecked Sendable {
     /// Reads events past the tail up to the head, and drops the oldest beyond the capacity.
     private func refillTail() throws {
         let head = notifier.head
-        var last = tail.last?.event.position ?? lowestCursor()
+        var last = tail.last?.position ?? lowestCursor()
         guard last < head else { return }
         try reader.pool.withConnection { c in
             while last < head {
