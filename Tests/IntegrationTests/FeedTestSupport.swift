@@ -97,8 +97,9 @@ final class SSEReader: @unchecked Sendable {
         return (events, heartbeats)
     }
 
+    /// Ends curl (Foundation's waitUntilExit can hang here, so poll instead).
     func close() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for _ in 0..<200 where process.isRunning { usleep(10_000) }
     }
 }
