@@ -175,10 +175,11 @@ struct BatchWriter {
         let resource: String
         let key: String
         let previousVersion: Int
-        let fields: [String: GoldenField]
         let changed: [String]
         let record: String
         let provenance: String
+        /// The change event's sources: each source of a changed value with the fields it gave.
+        let sources: String
     }
 
     private mutating func merge(bound: [String: [Bound]], order: [(resource: String, key: String)],
@@ -197,11 +198,13 @@ struct BatchWriter {
         if !missing.isEmpty {
             let fresh = missing.compactMap { merged(resource: $0.resource, key: $0.key, version: 0, current: [:], bound: bound) }
             let inserted = try connection.query("""
-                INSERT INTO entities (resource, identity_key, version, record, provenance)
-                SELECT r, k, 1, rec::jsonb, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(r, k, rec, p)
+                INSERT INTO entities (resource, identity_key, version, record, provenance, changed_fields)
+                SELECT r, k, 1, rec::jsonb, p::jsonb, c::text[]
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(r, k, rec, p, c)
                 ON CONFLICT (resource, identity_key) DO NOTHING
                 RETURNING id, resource, identity_key
-                """, [fresh.map(\.resource), fresh.map(\.key), fresh.map(\.record), fresh.map(\.provenance)])
+                """, [fresh.map(\.resource), fresh.map(\.key), fresh.map(\.record), fresh.map(\.provenance),
+                      fresh.map { $0.changed.postgresText ?? "{}" }])
             var ids: [String: String] = [:]
             for row in inserted.rows { ids[row["resource"]! + "\u{1F}" + row["identity_key"]!] = row["id"]! }
             var raced: [(resource: String, key: String)] = []
@@ -232,20 +235,20 @@ struct BatchWriter {
         for w in writes + updates { note(entity: w.id, resource: w.merged.resource, key: w.merged.key, bound: bound) }
 
         if !updates.isEmpty {
+            // The version being superseded moves to entity_versions, inside PostgreSQL.
+            let ids = updates.map(\.id)
             try connection.execute("""
-                UPDATE entities e SET version = u.v, record = u.r::jsonb, provenance = u.p::jsonb, updated_at = now()
-                FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, v, r, p) WHERE e.id = u.id
-                """, [updates.map(\.id), updates.map { $0.merged.previousVersion + 1 }, updates.map(\.merged.record),
-                      updates.map(\.merged.provenance)])
+                INSERT INTO entity_versions (entity_id, version, record, provenance, changed_fields, created_at)
+                SELECT id, version, record, provenance, changed_fields, updated_at FROM entities WHERE id = ANY($1::uuid[])
+                """, [ids])
+            try connection.execute("""
+                UPDATE entities e SET version = u.v, record = u.r::jsonb, provenance = u.p::jsonb, changed_fields = u.c::text[],
+                       updated_at = now()
+                FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[]) AS u(id, v, r, p, c) WHERE e.id = u.id
+                """, [ids, updates.map { $0.merged.previousVersion + 1 }, updates.map(\.merged.record),
+                      updates.map(\.merged.provenance), updates.map { $0.merged.changed.postgresText ?? "{}" }])
         }
         let all = writes + updates
-        if !all.isEmpty {
-            try connection.copyIn("COPY entity_versions (entity_id, version, record, provenance, changed_fields) FROM STDIN") { w in
-                for (id, m) in all {
-                    try w.appendRow([id, String(m.previousVersion + 1), m.record, m.provenance, m.changed.postgresText])
-                }
-            }
-        }
         if !conflicts.entity.isEmpty {
             try connection.execute("""
                 INSERT INTO conflicts (entity_id, resource, field, golden, challenger, challenger_adapter)
@@ -260,7 +263,7 @@ struct BatchWriter {
         return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
             NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
                            operation: m.previousVersion == 0 ? .created : .updated, changedFields: m.changed,
-                           record: m.record, sources: GoldenRecordCodec.sourcesJSON(m.fields, changed: m.changed))
+                           record: nil, sources: m.sources)
         }
     }
 
@@ -281,6 +284,11 @@ struct BatchWriter {
     private func merged(resource: String, key: String, version: Int, current: [String: GoldenField], bound: [String: [Bound]],
                         conflicts: (FieldConflict) -> Void = { _ in }) -> Merged? {
         guard let observations = bound[resource + "\u{1F}" + key], let spec = rules.resources[resource] else { return nil }
+        if current.isEmpty, observations.count == 1, !observations[0].record.fields.isEmpty {
+            let first = GoldenRecordCodec.firstVersion(observations[0].record, provenance: observations[0].provenance)
+            return Merged(resource: resource, key: key, previousVersion: version, changed: first.changed,
+                          record: first.record, provenance: first.provenance, sources: first.sources)
+        }
         var seen: [Observation] = []
         for b in observations {
             for field in b.record.fields {
@@ -290,9 +298,10 @@ struct BatchWriter {
         let outcome = Survivorship(authorities: spec.authorities).merge(current, seen)
         outcome.conflicts.forEach(conflicts)
         guard !outcome.changedFields.isEmpty else { return nil }
-        return Merged(resource: resource, key: key, previousVersion: version, fields: outcome.fields, changed: outcome.changedFields,
+        return Merged(resource: resource, key: key, previousVersion: version, changed: outcome.changedFields,
                       record: GoldenRecordCodec.recordJSON(outcome.fields, order: spec.fieldOrder),
-                      provenance: GoldenRecordCodec.provenanceJSON(outcome.fields, order: spec.fieldOrder))
+                      provenance: GoldenRecordCodec.provenanceJSON(outcome.fields, order: spec.fieldOrder),
+                      sources: GoldenRecordCodec.sourcesJSON(outcome.fields, changed: outcome.changedFields))
     }
 
     /// Records which entity each accepted source record touched.

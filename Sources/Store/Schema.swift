@@ -122,5 +122,22 @@ public enum Schema {
                 updated_at  timestamptz NOT NULL DEFAULT now()
             );
             """),
+        Migration(id: "0004_versions_stored_once", sql: """
+            -- Bulk loads wrote every record three times (entities, entity_versions, change_log).
+            -- Now each version is stored once: the current version in entities (with the fields
+            -- it changed), superseded versions in entity_versions (moved there by the update that
+            -- supersedes them), and a change event refers to its entity version instead of
+            -- carrying a copy. change_log.record stays for events that have no entity version.
+            ALTER TABLE entities ADD COLUMN changed_fields text[] NOT NULL DEFAULT '{}';
+            UPDATE entities e SET changed_fields = v.changed_fields
+              FROM entity_versions v WHERE v.entity_id = e.id AND v.version = e.version;
+            DELETE FROM entity_versions v USING entities e WHERE v.entity_id = e.id AND v.version = e.version;
+            ALTER TABLE change_log ALTER COLUMN record DROP NOT NULL;
+            UPDATE change_log SET record = NULL WHERE record IS NOT NULL AND entity_id IN (SELECT id::text FROM entities);
+            -- Sources are written per event and read whole: json (checked, kept as text) is
+            -- cheaper to write than jsonb and nothing queries inside it.
+            ALTER TABLE change_log ALTER COLUMN sources TYPE json USING sources::json;
+            ALTER TABLE change_log ALTER COLUMN sources SET DEFAULT '[]';
+            """),
     ]
 }
