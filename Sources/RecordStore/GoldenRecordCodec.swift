@@ -142,8 +142,7 @@ enum GoldenRecordCodec {
     /// from that one source, so survivorship has nothing to decide. Record, compact provenance and
     /// event sources are written straight from the canonical record (the hot path of a first
     /// load); they equal what `recordJSON`, `provenanceJSON` and `sourcesJSON` give.
-    static func firstVersion(_ record: CanonicalRecord, provenance p: FieldProvenance)
-        -> (record: String, provenance: String, sources: String, changed: [String]) {
+    static func firstVersion(_ record: CanonicalRecord, provenance p: FieldProvenance) -> FirstVersion {
         var recordBytes: [UInt8] = []
         recordBytes.reserveCapacity(64 + record.fields.count * 32)
         record.writeFieldsJSON(to: &recordBytes)
@@ -169,8 +168,8 @@ enum GoldenRecordCodec {
         sources += Array(#","fields":["#.utf8)
         sources += names
         sources += [0x5D, 0x7D, 0x5D]
-        return (String(decoding: recordBytes, as: UTF8.self), String(decoding: provenance, as: UTF8.self),
-                String(decoding: sources, as: UTF8.self), record.fields.map(\.name))
+        return FirstVersion(record: String(decoding: recordBytes, as: UTF8.self), provenance: String(decoding: provenance, as: UTF8.self),
+                            sources: String(decoding: sources, as: UTF8.self), changed: record.fields.map(\.name))
     }
 
     /// A conflict side: `{"value": ..., "provenance": {...}}`.

@@ -134,8 +134,10 @@ public enum Schema {
             DELETE FROM entity_versions v USING entities e WHERE v.entity_id = e.id AND v.version = e.version;
             ALTER TABLE change_log ALTER COLUMN record DROP NOT NULL;
             UPDATE change_log SET record = NULL WHERE record IS NOT NULL AND entity_id IN (SELECT id::text FROM entities);
-            -- Sources are written per event and read whole: json (checked, kept as text) is
-            -- cheaper to write than jsonb and nothing queries inside it.
+            -- Provenance and event sources are written with every version and read whole: json
+            -- (checked, kept as text) costs half of jsonb to write, and nothing queries inside them.
+            ALTER TABLE entities ALTER COLUMN provenance TYPE json USING provenance::json;
+            ALTER TABLE entity_versions ALTER COLUMN provenance TYPE json USING provenance::json;
             ALTER TABLE change_log ALTER COLUMN sources TYPE json USING sources::json;
             ALTER TABLE change_log ALTER COLUMN sources SET DEFAULT '[]';
             """),

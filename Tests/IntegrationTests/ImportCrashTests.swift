@@ -34,7 +34,7 @@ import Testing
     static func snapshot(_ url: String) throws -> [String] {
         let c = try PostgresConnection(url: url)
         func lines(_ sql: String) throws -> [String] { try c.query(sql).rows.map { $0[0] ?? "NULL" } }
-        let stripProvenance = "jsonb_set(e.provenance, '{sources}', (SELECT jsonb_agg(s - 'observed_at') FROM jsonb_array_elements(e.provenance->'sources') s))"
+        let stripProvenance = "jsonb_set(e.provenance::jsonb, '{sources}', (SELECT jsonb_agg(s - 'observed_at') FROM jsonb_array_elements(e.provenance::jsonb->'sources') s))"
         return try lines("SELECT resource || ' ' || identity_key || ' v' || version || ' ' || record::text || ' ' || \(stripProvenance)::text FROM entities e ORDER BY resource, identity_key")
             + lines("""
                 SELECT l.position || ' ' || l.resource || ' ' || e.identity_key || ' v' || l.version || ' ' || l.operation || ' '
