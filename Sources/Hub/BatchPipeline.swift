@@ -15,7 +15,7 @@ final class BatchPipeline<Item: Sendable>: @unchecked Sendable {
 
     /// Starts `produce` on its own thread. It calls `emit` for each item; `emit` returns false
     /// once the consumer has given up, and `produce` should then return.
-    init(capacity: Int = 2, produce: @escaping @Sendable (_ emit: (Item) -> Bool) -> Void) {
+    init(capacity: Int = 1, produce: @escaping @Sendable (_ emit: (Item) -> Bool) -> Void) {
         self.capacity = capacity
         let thread = Thread { [self] in
             produce { item in self.put(item) }
