@@ -61,7 +61,7 @@ public final class IngestService: Sendable {
 
     /// Streams a file through the adapter's mapping into the store, `batchSize` records per
     /// transaction. Memory does not grow with the file. `progress` is called after every batch.
-    public func importFile(adapterID: String, path: String, batchSize: Int = 5_000,
+    public func importFile(adapterID: String, path: String, batchSize: Int = 2_000,
                            progress: (ImportProgress) -> Void = { _ in }) throws -> ImportProgress {
         let (declaration, plan) = try adapter(adapterID)
         let source = try ByteSource(path: path)
