@@ -68,7 +68,7 @@ public final class Hub: @unchecked Sendable {
             var schedulerConfiguration = configuration.scheduler
             schedulerConfiguration.kinds = configuration.pullKinds
             schedulerConfiguration.baseDirectory = configuration.adaptersDirectory
-            scheduler = AdapterScheduler(store: adapterStore, sink: IngestPageSink(ingest: ingest), configuration: schedulerConfiguration,
+            scheduler = AdapterScheduler(store: adapterStore, sink: IngestPageSink(ingest: ingest, registrations: adapters), configuration: schedulerConfiguration,
                                          logger: logger.child(label: "scheduler"), metrics: metrics)
         }
         let router = Router(defaultBodyLimit: configuration.maxRequestBody)

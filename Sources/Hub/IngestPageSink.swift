@@ -7,8 +7,11 @@ import Store
 /// transaction (`RecordStore.ingest(..., checkpoint:)`).
 struct IngestPageSink: PulledPageSink {
     let ingest: IngestService
+    let registrations: AdapterRegistrations
 
     func store(_ page: PulledPage, adapterID: String) throws(PullFailure) -> PageCounts {
+        // Registered through another hub process moments ago: load it now rather than fail.
+        if ingest.registry.adapter(adapterID) == nil { try? registrations.refresh() }
         let outcome: BatchOutcome
         do {
             outcome = try ingest.ingest(adapterID: adapterID, body: page.body, name: page.name, checkpoint: page.checkpoint)

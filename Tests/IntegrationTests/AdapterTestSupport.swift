@@ -3,9 +3,9 @@ import Foundation
 @testable import Hub
 
 /// A hub whose scheduler knows the fake pull kind and runs it quickly.
-func pullHub(databaseURL: String? = nil, owner: String? = nil, kind: any PullKind.Type = FakePullKind.self,
+func pullHub(databaseURL: String? = nil, adminToken: String? = nil, owner: String? = nil, kind: any PullKind.Type = FakePullKind.self,
              lease: Double = 5, backoff: Backoff = Backoff(base: 0.2, maximum: 1), adapters: [String: String] = [:]) throws -> TestHub {
-    try TestHub(databaseURL: databaseURL, adapters: adapters, configure: { config in
+    try TestHub(adminToken: adminToken, databaseURL: databaseURL, adapters: adapters, configure: { config in
         config.pullKinds = [kind]
         config.scheduler.tickSeconds = 0.1
         config.scheduler.leaseSeconds = lease
@@ -26,13 +26,16 @@ func eventually(timeout: Double = 15, _ condition: () async throws -> Bool) asyn
 }
 
 extension TestHub {
+    /// The admin token: the configured one, else the one generated into the data folder.
+    var admin: String { hub.configuration.adminToken ?? adminToken }
+
     /// `GET /v1/adapters/{id}` as a dictionary.
     func adapterStatus(_ id: String) async throws -> [String: Any] {
-        try await httpRequest(base + "/v1/adapters/\(id)", token: adminToken).json()
+        try await httpRequest(base + "/v1/adapters/\(id)", token: admin).json()
     }
 
     func post(_ path: String, _ body: String? = nil, method: String = "POST") async throws -> TestHTTPResponse {
-        try await httpRequest(base + path, method: method, token: adminToken, body: body.map { Data($0.utf8) })
+        try await httpRequest(base + path, method: method, token: admin, body: body.map { Data($0.utf8) })
     }
 }
 
