@@ -59,7 +59,7 @@ public struct PullRunner: Sendable {
                 return result
             }
             if counts.records >= mappingFailureMinimumRecords && counts.rejected == counts.records {
-                result.failure = PullFailure(.permanent, "every record of page \(page.name) (\(counts.records)) was rejected: "
+                result.failure = PullFailure(.permanent, "every record (\(counts.records)) of \(page.name) was rejected: "
                     + "the mapping does not fit what the department sends; see GET /v1/rejects?adapter=\(adapterID)")
                 return result
             }
