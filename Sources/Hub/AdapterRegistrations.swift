@@ -60,6 +60,7 @@ public final class AdapterRegistrations: @unchecked Sendable {
             problems.append(AdapterProblem(file: file, position: mappingNode.position, path: "mapping", message: "does not validate: \(message)"))
         }
         if !compiled.problems.isEmpty { declaration = nil }
+        problems.sort { ($0.position?.line ?? 0, $0.position?.column ?? 0) < ($1.position?.line ?? 0, $1.position?.column ?? 0) }
         return (declaration == nil ? nil : compiled, problems)
     }
 

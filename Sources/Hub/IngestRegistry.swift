@@ -86,6 +86,18 @@ public struct IngestRegistry: Sendable {
                               mappingsDirectory: configuration.mappingsDirectory, adapters: adapters)
     }
 
+    /// The catalog alone, with no adapter (for checking declarations offline).
+    public static func catalogOnly(catalogDirectory: String, mappingsDirectory: String) throws -> IngestRegistry {
+        let catalog: Catalog
+        do {
+            catalog = try Catalog.load(directory: catalogDirectory)
+        } catch {
+            throw HubError("the catalog in \(catalogDirectory) does not load:\n\(error)")
+        }
+        return IngestRegistry(catalog: catalog, schema: MappingSchema(catalog: catalog), rules: StoreRules(catalog: catalog),
+                              mappingsDirectory: mappingsDirectory, adapters: [:])
+    }
+
     static func compile(_ declaration: AdapterDeclaration, mappings: String, schema: MappingSchema) -> RegisteredAdapter {
         let path = (mappings as NSString).appendingPathComponent(declaration.mapping)
         do {
