@@ -125,6 +125,36 @@ import Testing
         #expect(try await hub.post("/v1/adapters/police-hukou/run").status == 202)
         #expect(try await eventually { department.requestLog.count >= 11 })
         #expect(try await hub.post("/v1/adapters/police-hukou/checkpoint", #"{"position": 3}"#, method: "PUT").status == 400)
+        // /metrics shows the adapter's state, records and lag, and this process's runs.
+        let metrics = try await httpRequest(hub.base + "/metrics").text
+        #expect(metrics.contains(#"recordonce_adapter_state{adapter="police-hukou",state="running"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"recordonce_adapter_records{adapter="police-hukou",outcome="accepted"} \#(accepted)"#))
+        #expect(metrics.contains(#"recordonce_adapter_lag_seconds{adapter="police-hukou"}"#))
+        #expect(metrics.contains(#"recordonce_adapter_runs_total{adapter="police-hukou",result="succeeded"}"#))
         #expect(try await hub.post("/v1/adapters/nope/checkpoint", #"{"checkpoint": null}"#, method: "PUT").status == 404)
+    }
+
+    @Test func fileDeclarationsAreStoredAtStartUpAndPulled() async throws {
+        let department = FakeDepartment.make(pages: PolicePages.pages(size: 4))
+        let hub = try pullHub(adapters: ["police.json5": PolicePages.declaration(department, every: "1h")])
+        #expect(try await eventually { try await hub.adapterStatus("police-hukou")["last_success_at"] is String })
+        let status = try await hub.adapterStatus("police-hukou")
+        #expect(status["origin"] as? String == "file")
+        #expect((status["file"] as? String)?.hasSuffix("/adapters/police.json5") == true)
+        #expect(status.checkpoint == "3")
+        #expect((status["pull"] as? [String: Any])?["kind"] as? String == "fake")
+    }
+
+    @Test func aHubWithoutSchedulerTakesPushesButPullsNothing() async throws {
+        let department = FakeDepartment.make(pages: PolicePages.pages(size: 4))
+        let hub = try TestHub(adapters: ["police.json5": PolicePages.declaration(department, every: "1s")], configure: { config in
+            config.pullKinds = [FakePullKind.self]
+            config.runsAdapterScheduler = false
+        })
+        #expect(hub.hub.scheduler == nil)
+        try await Task.sleep(nanoseconds: 1_200_000_000)
+        #expect(department.requestLog.isEmpty)
+        #expect(try await httpRequest(hub.base + "/v1/ingest/police-hukou", method: "POST", token: hub.adminToken,
+                                      body: Data(PolicePages.page(PolicePages.items))).status == 200)
     }
 }
