@@ -121,4 +121,14 @@ import Testing
         #expect(stopped.pages == 2)
         #expect(stopped.interrupted)
     }
+
+    @Test func aRepeatedDatabaseWarningIsLoggedOnceAMinute() {
+        var throttle = ThrottledWarning()
+        let start = Date()
+        #expect(throttle.shouldLog("down", now: start))
+        #expect(!throttle.shouldLog("down", now: start.addingTimeInterval(10)))
+        #expect(throttle.shouldLog("refused", now: start.addingTimeInterval(11)))
+        #expect(!throttle.shouldLog("refused", now: start.addingTimeInterval(70)))
+        #expect(throttle.shouldLog("refused", now: start.addingTimeInterval(72)))
+    }
 }

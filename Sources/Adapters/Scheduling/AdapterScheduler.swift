@@ -108,6 +108,7 @@ public final class AdapterScheduler: @unchecked Sendable {
 
     private func loop() {
         var lastRenewal = Date()
+        var databaseWarning = ThrottledWarning()
         while true {
             condition.lock()
             if stopping {
@@ -125,7 +126,8 @@ public final class AdapterScheduler: @unchecked Sendable {
                         launch(claim)
                     }
                 } catch {
-                    logger.warning("cannot claim adapter runs: \(error)")
+                    // The database is down or restarting: say so once a minute, not every tick.
+                    if databaseWarning.shouldLog(String(describing: error)) { logger.warning("cannot claim adapter runs: \(error)") }
                 }
             }
             if Date().timeIntervalSince(lastRenewal) >= configuration.leaseSeconds / 3 {
@@ -260,6 +262,17 @@ public final class AdapterScheduler: @unchecked Sendable {
         } catch {
             log.warning("cannot record the end of a pull run (its lease will expire): \(error)")
         }
+    }
+}
+
+/// Lets a repeated warning through when it changes or once a minute.
+struct ThrottledWarning {
+    private var last: (message: String, at: Date)?
+
+    mutating func shouldLog(_ message: String, interval: Double = 60, now: Date = Date()) -> Bool {
+        if let last, last.message == message, now.timeIntervalSince(last.at) < interval { return false }
+        last = (message, now)
+        return true
     }
 }
 
