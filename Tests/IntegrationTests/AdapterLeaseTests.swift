@@ -26,8 +26,9 @@ import Testing
         #expect(winners.items.count == 1, "\(winners.items)")
         let owner = try #require(winners.items.first?.split(separator: ":").first.map(String.init))
         #expect(try store.claimDue(owner: "late", leaseSeconds: 0.6, limit: 5).isEmpty)
-        #expect(try store.renew(owner: "late", ids: ["police-hukou"], leaseSeconds: 0.6).isEmpty)
-        #expect(try store.renew(owner: owner, ids: ["police-hukou"], leaseSeconds: 0.6) == ["police-hukou"])
+        #expect(try store.renew(owner: "late", held: ["police-hukou": 1], leaseSeconds: 0.6).isEmpty)
+        #expect(try store.renew(owner: owner, held: ["police-hukou": 1], leaseSeconds: 0.6) == ["police-hukou"])
+        #expect(try store.renew(owner: owner, held: ["police-hukou": 2], leaseSeconds: 0.6).isEmpty)   // changed meanwhile
 
         // The owner dies: nobody renews. After the lease runs out another process takes over, and
         // the dead owner's late report changes nothing.

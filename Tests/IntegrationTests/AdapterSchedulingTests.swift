@@ -10,7 +10,8 @@ import Testing
         let department = FakeDepartment.make(pages: PolicePages.pages(size: 4))
         department.failNext(PullFailure(.retriable, "HTTP 503 from the register"), PullFailure(.retriable, "connection refused"),
                             PullFailure(.retriable, "HTTP 429", retryAfter: 0.5))
-        let hub = try pullHub(backoff: Backoff(base: 0.3, maximum: 2))
+        // Backoff long enough (at least 2 s in all) for the test to see state degraded under load.
+        let hub = try pullHub(backoff: Backoff(base: 1, maximum: 2))
         #expect(try await hub.post("/v1/adapters", PolicePages.declaration(department, every: "1h")).status == 201)
         #expect(try await eventually { try await hub.adapterStatus("police-hukou").state == "degraded" })
         let degraded = try await hub.adapterStatus("police-hukou")
@@ -99,17 +100,23 @@ import Testing
 
     @Test func pausingStopsARunAfterItsCurrentPage() async throws {
         let department = FakeDepartment.make(pages: PolicePages.pages(size: 1))
-        department.setPageDelay(0.2)
+        department.closeGate(atPage: 2)
         let hub = try pullHub(lease: 0.9)
         #expect(try await hub.post("/v1/adapters", PolicePages.declaration(department, every: "1h")).status == 201)
-        #expect(try await eventually { department.storedLog.count >= 2 })
+        // The run waits in the department for page 3; meanwhile an admin pauses the adapter.
+        #expect(try await eventually { department.isWaitingAtGate })
         #expect(try await hub.post("/v1/adapters/police-hukou/pause").json().state == "paused")
-        #expect(try await eventually { try await !(hub.adapterStatus("police-hukou")["running_now"] as? Bool ?? true) })
-        let stored = department.storedLog.count
-        #expect(stored < PolicePages.items.count)
+        try await Task.sleep(nanoseconds: 1_500_000_000)   // several lease renewals: the run learns of the pause
+        department.openGate()
+        // The current page is finished, no further one. (The lease is not renewed for a paused
+        // adapter, so running_now turns false by itself within the lease.)
+        #expect(try await eventually { department.storedLog.count >= 3 })
+        #expect(try await eventually { try await hub.adapterStatus("police-hukou")["last_run_at"] is String })
         try await Task.sleep(nanoseconds: 800_000_000)
-        #expect(department.storedLog.count == stored)
-        #expect(try await hub.adapterStatus("police-hukou").state == "paused")
+        #expect(department.storedLog == ["1", "2", "3"])
+        let paused = try await hub.adapterStatus("police-hukou")
+        #expect(paused.state == "paused")
+        #expect(paused.checkpoint == "3")
         // Resume continues from the checkpoint, never from the start.
         #expect(try await hub.post("/v1/adapters/police-hukou/resume").status == 200)
         #expect(try await eventually { try await hub.adapterStatus("police-hukou")["last_success_at"] is String })

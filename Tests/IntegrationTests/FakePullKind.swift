@@ -23,6 +23,9 @@ final class FakeDepartment: @unchecked Sendable {
     private var pages: [[UInt8]]
     private var queuedFailures: [PullFailure] = []
     private var pageDelay: Double = 0
+    /// Pages from this index on wait until `openGate()`.
+    private var gate: Int?
+    private let gateOpened = NSCondition()
     private(set) var requests: [(hub: String, checkpoint: String?)] = []
     private(set) var stored: [String] = []
     private var activeRuns = 0
@@ -37,6 +40,11 @@ final class FakeDepartment: @unchecked Sendable {
 
     func failNext(_ failures: PullFailure...) { lock.withLock { queuedFailures += failures } }
     func setPageDelay(_ seconds: Double) { lock.withLock { pageDelay = seconds } }
+    func closeGate(atPage index: Int) { gateOpened.withLock { gate = index } }
+    func openGate() { gateOpened.withLock { gate = nil; gateOpened.broadcast() } }
+    /// True while a request waits at the gate.
+    private(set) var waitingAtGate = false
+    var isWaitingAtGate: Bool { gateOpened.withLock { waitingAtGate } }
     func append(_ page: [UInt8]) { lock.withLock { pages.append(page) } }
     var requestLog: [(hub: String, checkpoint: String?)] { lock.withLock { requests } }
     var storedLog: [String] { lock.withLock { stored } }
@@ -59,6 +67,13 @@ final class FakeDepartment: @unchecked Sendable {
             return (failure, pageDelay, index < pages.count ? pages[index] : nil, index)
         }
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        gateOpened.withLock {
+            while let gate, index >= gate {
+                waitingAtGate = true
+                gateOpened.wait()
+            }
+            waitingAtGate = false
+        }
         if let failure {
             lock.withLock { activeRuns -= 1 }
             throw failure

@@ -201,16 +201,19 @@ public struct AdapterRunStore: Sendable {
         }
     }
 
-    /// Extends the leases `owner` holds on `ids`; returns the ids still held and still meant to
-    /// run (an adapter paused, removed or changed meanwhile is not returned: its run should stop).
-    public func renew(owner: String, ids: [String], leaseSeconds: Double) throws -> Set<String> {
-        guard !ids.isEmpty else { return [] }
+    /// Extends the leases `owner` holds on the runs `held` (adapter id → the revision the run
+    /// started with); returns the ids still held and still meant to run. An adapter paused,
+    /// removed, changed (a new revision) or taken over meanwhile is not returned: its run should stop.
+    public func renew(owner: String, held: [String: Int64], leaseSeconds: Double) throws -> Set<String> {
+        guard !held.isEmpty else { return [] }
+        let ids = Array(held.keys)
         return try pool.withConnection { c in
             Set(try c.query("""
-                UPDATE adapters SET lease_until = now() + make_interval(secs => $3)
-                WHERE id = ANY($2) AND lease_owner = $1 AND state IN ('running', 'degraded')
-                RETURNING id
-                """, [owner, ids, leaseSeconds]).rows.compactMap { $0["id"] })
+                UPDATE adapters a SET lease_until = now() + make_interval(secs => $4)
+                FROM unnest($2::text[], $3::bigint[]) AS r (id, revision)
+                WHERE a.id = r.id AND a.revision = r.revision AND a.lease_owner = $1 AND a.state IN ('running', 'degraded')
+                RETURNING a.id
+                """, [owner, ids, ids.map { held[$0]! }, leaseSeconds]).rows.compactMap { $0["id"] })
         }
     }
 

@@ -145,7 +145,7 @@ public final class AdapterScheduler: @unchecked Sendable {
     }
 
     private func launch(_ claim: AdapterRunStore.Claim) {
-        let handle = RunHandle()
+        let handle = RunHandle(revision: claim.revision)
         condition.lock()
         active[claim.id] = handle
         condition.unlock()
@@ -167,7 +167,7 @@ public final class AdapterScheduler: @unchecked Sendable {
         condition.unlock()
         guard !held.isEmpty else { return }
         do {
-            let kept = try store.renew(owner: configuration.owner, ids: Array(held.keys), leaseSeconds: configuration.leaseSeconds)
+            let kept = try store.renew(owner: configuration.owner, held: held.mapValues(\.revision), leaseSeconds: configuration.leaseSeconds)
             for (id, handle) in held where !kept.contains(id) {
                 logger.info("pull run stops: the adapter was paused, changed or taken over", ["adapter": id])
                 handle.cancel()
@@ -278,8 +278,11 @@ struct ThrottledWarning {
 
 /// A run's stop flag, set by `stop()` or a lost lease and read between pages.
 final class RunHandle: @unchecked Sendable {
+    /// The declaration revision the run started with.
+    let revision: Int64
     private let lock = NSLock()
     private var cancelled = false
+    init(revision: Int64) { self.revision = revision }
     func cancel() { lock.withLock { cancelled = true } }
     var isCancelled: Bool { lock.withLock { cancelled } }
 }
