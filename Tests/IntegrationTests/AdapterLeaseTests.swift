@@ -66,24 +66,27 @@ import Testing
         #expect(try await eventually { department.runLog.count >= 4 })
         #expect(department.maxConcurrentRuns == 1, "runs: \(department.runLog)")
 
-        // Slow pages, many of them: a long run. Kill whichever hub runs it.
-        department.setPageDelay(0.25)
+        // More pages; the run that takes them stops at the third, waiting in the department. Kill
+        // the hub running it, then let the department answer: the dead hub cannot store the page.
+        let gatePage = PolicePages.items.count + 2
+        department.closeGate(atPage: gatePage)
         for item in PolicePages.items { department.append(PolicePages.page([item])) }
         let total = PolicePages.items.count * 2
-        #expect(try await eventually { try await a.adapterStatus("police-hukou")["running_now"] as? Bool == true })
+        #expect(try await eventually { department.isWaitingAtGate })
         let owner = try #require(try await a.adapterStatus("police-hukou")["lease_owner"] as? String)
         let (victim, survivor, survivorLabel) = owner == "hub-A" ? (a, b, "B") : (b, a, "A")
         let runsBefore = department.runLog.count
         victim.hub.pool.close()
+        department.openGate()
         #expect(try await eventually(timeout: 20) { department.storedLog.last == String(total) })
         let takeover = department.runLog.dropFirst(runsBefore)
         #expect(takeover.contains(survivorLabel), "runs after the kill: \(Array(takeover))")
         let status = try await survivor.adapterStatus("police-hukou")
         #expect(try await eventually { try await survivor.adapterStatus("police-hukou").checkpoint == String(total) }, "\(status)")
-        // Every page was stored once: the checkpoints stored are 1...total, in order, without repeats
-        // (apart from the first page, which both hubs' first runs may not share: they never overlap).
+        // Every page was stored once, in order: the dead hub's last page was not, the survivor took it.
         let stored = department.storedLog
-        #expect(stored.suffix(total - PolicePages.items.count) == ArraySlice((PolicePages.items.count + 1...total).map(String.init)), "\(stored)")
+        #expect(stored == (1...total).map(String.init), "\(stored)")
+        #expect(department.requestLog.filter { $0.checkpoint == String(gatePage) }.map(\.hub).sorted() == [owner == "hub-A" ? "A" : "B", survivorLabel].sorted())
     }
 }
 

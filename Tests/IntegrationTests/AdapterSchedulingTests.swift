@@ -10,13 +10,16 @@ import Testing
         let department = FakeDepartment.make(pages: PolicePages.pages(size: 4))
         department.failNext(PullFailure(.retriable, "HTTP 503 from the register"), PullFailure(.retriable, "connection refused"),
                             PullFailure(.retriable, "HTTP 429", retryAfter: 0.5))
-        // Backoff long enough (at least 2 s in all) for the test to see state degraded under load.
-        let hub = try pullHub(backoff: Backoff(base: 1, maximum: 2))
+        // The retry after the first failure waits at the department until the test has seen the state.
+        department.closeGate(afterRequests: 1)
+        let hub = try pullHub(backoff: Backoff(base: 0.3, maximum: 2))
         #expect(try await hub.post("/v1/adapters", PolicePages.declaration(department, every: "1h")).status == 201)
-        #expect(try await eventually { try await hub.adapterStatus("police-hukou").state == "degraded" })
+        #expect(try await eventually { department.isWaitingAtGate })
         let degraded = try await hub.adapterStatus("police-hukou")
-        #expect((degraded["last_error"] as? String)?.isEmpty == false)
-        #expect(degraded["failures"] as? Int ?? 0 >= 1)
+        #expect(degraded.state == "degraded")
+        #expect((degraded["last_error"] as? String)?.contains("503") == true)
+        #expect(degraded["failures"] as? Int == 1)
+        department.openGate()
         #expect(try await eventually { try await hub.adapterStatus("police-hukou")["last_success_at"] is String })
         let recovered = try await hub.adapterStatus("police-hukou")
         #expect(recovered.state == "running")

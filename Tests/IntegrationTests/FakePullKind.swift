@@ -23,8 +23,8 @@ final class FakeDepartment: @unchecked Sendable {
     private var pages: [[UInt8]]
     private var queuedFailures: [PullFailure] = []
     private var pageDelay: Double = 0
-    /// Pages from this index on wait until `openGate()`.
-    private var gate: Int?
+    /// Requests for which this says true wait until `openGate()` (page index, request ordinal from 1).
+    private var gate: (@Sendable (Int, Int) -> Bool)?
     private let gateOpened = NSCondition()
     private(set) var requests: [(hub: String, checkpoint: String?)] = []
     private(set) var stored: [String] = []
@@ -40,7 +40,10 @@ final class FakeDepartment: @unchecked Sendable {
 
     func failNext(_ failures: PullFailure...) { lock.withLock { queuedFailures += failures } }
     func setPageDelay(_ seconds: Double) { lock.withLock { pageDelay = seconds } }
-    func closeGate(atPage index: Int) { gateOpened.withLock { gate = index } }
+    /// Requests for page `index` and later wait at the gate.
+    func closeGate(atPage index: Int) { gateOpened.withLock { gate = { page, _ in page >= index } } }
+    /// Requests after the first `count` wait at the gate.
+    func closeGate(afterRequests count: Int) { gateOpened.withLock { gate = { _, ordinal in ordinal > count } } }
     func openGate() { gateOpened.withLock { gate = nil; gateOpened.broadcast() } }
     /// True while a request waits at the gate.
     private(set) var waitingAtGate = false
@@ -60,15 +63,15 @@ final class FakeDepartment: @unchecked Sendable {
     }
 
     func page(after checkpoint: String?, hub: String) throws(PullFailure) -> PulledPage? {
-        let (failure, delay, page, index): (PullFailure?, Double, [UInt8]?, Int) = lock.withLock {
+        let (failure, delay, page, index, ordinal): (PullFailure?, Double, [UInt8]?, Int, Int) = lock.withLock {
             requests.append((hub, checkpoint))
             let index = Int(checkpoint ?? "0") ?? 0
             let failure = queuedFailures.isEmpty ? nil : queuedFailures.removeFirst()
-            return (failure, pageDelay, index < pages.count ? pages[index] : nil, index)
+            return (failure, pageDelay, index < pages.count ? pages[index] : nil, index, requests.count)
         }
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         gateOpened.withLock {
-            while let gate, index >= gate {
+            while let gate, gate(index, ordinal) {
                 waitingAtGate = true
                 gateOpened.wait()
             }
