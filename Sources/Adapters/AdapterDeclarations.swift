@@ -98,6 +98,14 @@ public enum AdapterDeclarations {
                                            description: description, pull: pull, file: file))
     }
 
+    /// Keys that look like scheduler settings but are not: the scheduler's lease and backoff are
+    /// the hub's (HubConfiguration.scheduler), and an adapter is stopped by pausing it.
+    static let unsupportedPullKeys: [(String, String)] = [
+        ("enabled", "not a setting: pause the adapter (POST /v1/adapters/{id}/pause) or leave out its pull"),
+        ("backoff", "not a setting: retries back off by the hub's rules (docs/adapters.md, Failures)"),
+        ("lease", "not a setting: leases are the hub's (docs/adapters.md, Scheduling)"),
+    ]
+
     /// `pull: { kind, every, ...settings }`: the framework's keys here, the rest by the kind.
     static func parsePull(_ node: JSONNode, file: String, kinds: [any PullKind.Type],
                           problems: inout [AdapterProblem]) -> PullDeclaration? {
@@ -132,6 +140,12 @@ public enum AdapterDeclarations {
             }
         } else {
             problem(nil, "pull.every", "missing: how often to pull, e.g. \"5m\"")
+        }
+        // Per-adapter scheduler knobs are not settings: say what to do instead of ignoring them.
+        for (key, advice) in unsupportedPullKeys {
+            if let member = node.member(key) {
+                problems.append(AdapterProblem(file: file, position: member.keyPosition, path: "pull.\(key)", message: advice))
+            }
         }
         if let kind { problems += kind.validate(node, file: file) }
         guard let kindName, kind != nil, let every else { return nil }

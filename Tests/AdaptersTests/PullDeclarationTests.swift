@@ -8,7 +8,7 @@ struct ParseOnlyKind: PullKind {
     static let name = "test-http"
     static func validate(_ settings: JSONNode, file: String) -> [AdapterProblem] {
         var problems: [AdapterProblem] = []
-        for member in settings.members ?? [] where !["kind", "every", "url", "password"].contains(member.key) {
+        for member in settings.members ?? [] where !["kind", "every", "enabled", "backoff", "lease", "url", "password"].contains(member.key) {
             problems.append(AdapterProblem(file: file, position: member.keyPosition, path: "pull.\(member.key)", message: "unknown setting"))
         }
         if let url = settings["url"]?.stringValue {
@@ -68,6 +68,8 @@ struct ParseOnlyKind: PullKind {
             (#"{ id: "a", department: "health", mapping: "m", pull: { kind: "test-http", url: "http://x" } }"#, ["pull.every"]),
             (#"{ id: "a", department: "health", mapping: "m", pull: "http://x" }"#, ["pull"]),
             (#"{ id: "a", department: "health", mapping: "m", pull: { kind: "test-http", every: 0.1, url: "http://x" } }"#, ["pull.every"]),
+            (#"{ id: "a", department: "health", mapping: "m", pull: { kind: "test-http", every: 60, url: "http://x", enabled: false, lease: 5 } }"#,
+             ["pull.enabled", "pull.lease"]),
         ] {
             guard case .failure(let error) = AdapterDeclarations.parse(Array(text.utf8), file: "x", kinds: Self.kinds) else {
                 Issue.record("expected a problem in \(text)")
