@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "CLIKit", swiftSettings: strict),
         .executableTarget(name: "recordonce", dependencies: ["Hub", "Adapters", "Feed", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),
         // Benchmarks (run in release: `swift run -c release recordonce-bench --help`); figures go to docs/benchmarks.md.
-        .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry", "HTTPClient", "DemoDepartments"], swiftSettings: strict),
+        .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry", "HTTPClient", "DemoDepartments", "CSystem"], swiftSettings: strict),
 
         .testTarget(name: "DemoDepartmentsTests", dependencies: ["DemoDepartments", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "JSON5", "SourceFormats"], swiftSettings: strict),

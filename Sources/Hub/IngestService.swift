@@ -72,29 +72,47 @@ public final class IngestService: Sendable {
         var state = ImportProgress()
         state.bytesTotal = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let started = Date()
-        var batch: [SourceReadItem] = []
-        batch.reserveCapacity(batchSize)
-        func flush() throws {
-            guard !batch.isEmpty else { return }
-            let outcome = try store.ingest(batch, adapter: declaration, plan: plan)
-            state.records += batch.count
-            state.accepted += outcome.count(.accepted)
-            state.unchanged += outcome.count(.unchanged)
-            state.rejected += outcome.count(.rejected)
-            state.skipped += outcome.count(.skipped)
-            state.events += outcome.events
-            state.conflicts += outcome.conflicts
-            state.batches += 1
-            state.seconds = Date().timeIntervalSince(started)
-            state.bytesRead = options.format == .xml ? nil : source.bytesRead
-            batch.removeAll(keepingCapacity: true)
-            progress(state)
+        let handoff = Handoff(value: (reader, source))
+        let tracksBytes = options.format != .xml
+        // Batches are read and prepared on a second thread while this one writes the previous one.
+        let store = self.store
+        let pipeline = BatchPipeline<(batch: Result<PreparedBatch, any Error>, bytesRead: Int?)> { emit in
+            let (reader, source) = handoff.value
+            var items: [SourceReadItem] = []
+            items.reserveCapacity(batchSize)
+            func send() -> Bool {
+                defer { items.removeAll(keepingCapacity: true) }
+                let prepared = Result { try store.prepare(items, adapter: declaration, plan: plan) }
+                if case .failure = prepared { _ = emit((prepared, nil)); return false }
+                return emit((prepared, tracksBytes ? source.bytesRead : nil))
+            }
+            while let item = reader.next() {
+                items.append(item)
+                if items.count >= batchSize, !send() { return }
+            }
+            if !items.isEmpty { _ = send() }
         }
-        while let item = reader.next() {
-            batch.append(item)
-            if batch.count >= batchSize { try flush() }
+        do {
+            while let next = pipeline.next() {
+                let batch = try next.batch.get()
+                let outcome = try store.ingest(batch, adapter: declaration, plan: plan)
+                state.records += batch.itemCount
+                state.accepted += outcome.count(.accepted)
+                state.unchanged += outcome.count(.unchanged)
+                state.rejected += outcome.count(.rejected)
+                state.skipped += outcome.count(.skipped)
+                state.events += outcome.events
+                state.conflicts += outcome.conflicts
+                state.batches += 1
+                state.seconds = Date().timeIntervalSince(started)
+                state.bytesRead = next.bytesRead
+                progress(state)
+            }
+        } catch {
+            pipeline.cancelAndWait()
+            throw error
         }
-        try flush()
+        pipeline.waitForProducer()
         state.seconds = Date().timeIntervalSince(started)
         return state
     }

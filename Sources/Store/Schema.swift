@@ -122,6 +122,25 @@ public enum Schema {
                 updated_at  timestamptz NOT NULL DEFAULT now()
             );
             """),
+        Migration(id: "0004_versions_stored_once", sql: """
+            -- Bulk loads wrote every record three times (entities, entity_versions, change_log).
+            -- Now each version is stored once: the current version in entities (with the fields
+            -- it changed), superseded versions in entity_versions (moved there by the update that
+            -- supersedes them), and a change event refers to its entity version instead of
+            -- carrying a copy. change_log.record stays for events that have no entity version.
+            ALTER TABLE entities ADD COLUMN changed_fields text[] NOT NULL DEFAULT '{}';
+            UPDATE entities e SET changed_fields = v.changed_fields
+              FROM entity_versions v WHERE v.entity_id = e.id AND v.version = e.version;
+            DELETE FROM entity_versions v USING entities e WHERE v.entity_id = e.id AND v.version = e.version;
+            ALTER TABLE change_log ALTER COLUMN record DROP NOT NULL;
+            UPDATE change_log SET record = NULL WHERE record IS NOT NULL AND entity_id IN (SELECT id::text FROM entities);
+            -- Provenance and event sources are written with every version and read whole: json
+            -- (checked, kept as text) costs half of jsonb to write, and nothing queries inside them.
+            ALTER TABLE entities ALTER COLUMN provenance TYPE json USING provenance::json;
+            ALTER TABLE entity_versions ALTER COLUMN provenance TYPE json USING provenance::json;
+            ALTER TABLE change_log ALTER COLUMN sources TYPE json USING sources::json;
+            ALTER TABLE change_log ALTER COLUMN sources SET DEFAULT '[]';
+            """),
         Migration(id: "0005_adapters", sql: """
             -- Adapter registrations and their run state. declaration is the JSON5 text as an admin
             -- or a file declared it (secrets only by reference); origin says which. A pull run is
