@@ -76,6 +76,7 @@ import Testing
         let owner = try #require(try await a.adapterStatus("police-hukou")["lease_owner"] as? String)
         let (victim, survivor, survivorLabel) = owner == "hub-A" ? (a, b, "B") : (b, a, "A")
         let runsBefore = department.runLog.count
+        let killed = Date()
         victim.hub.pool.close()
         department.openGate()
         #expect(try await eventually(timeout: 20) { department.storedLog.last == String(total) })
@@ -86,7 +87,11 @@ import Testing
         // Every page was stored once, in order: the dead hub's last page was not, the survivor took it.
         let stored = department.storedLog
         #expect(stored == (1...total).map(String.init), "\(stored)")
-        #expect(department.requestLog.filter { $0.checkpoint == String(gatePage) }.map(\.hub).sorted() == [owner == "hub-A" ? "A" : "B", survivorLabel].sorted())
+        let retries = department.requestLog.filter { $0.checkpoint == String(gatePage) }
+        #expect(retries.map(\.hub).sorted() == [owner == "hub-A" ? "A" : "B", survivorLabel].sorted())
+        // Taken over once the 1.5 s lease ran out (plus a scheduler tick), not sooner, not much later.
+        let takeoverSeconds = (retries.last?.at.timeIntervalSince(killed) ?? -1)
+        #expect(takeoverSeconds > 1.0 && takeoverSeconds < 10, "taken over after \(takeoverSeconds) s")
     }
 }
 

@@ -26,7 +26,7 @@ final class FakeDepartment: @unchecked Sendable {
     /// Requests for which this says true wait until `openGate()` (page index, request ordinal from 1).
     private var gate: (@Sendable (Int, Int) -> Bool)?
     private let gateOpened = NSCondition()
-    private(set) var requests: [(hub: String, checkpoint: String?)] = []
+    private(set) var requests: [(hub: String, checkpoint: String?, at: Date)] = []
     private(set) var stored: [String] = []
     private var activeRuns = 0
     private(set) var maxActiveRuns = 0
@@ -49,7 +49,7 @@ final class FakeDepartment: @unchecked Sendable {
     private(set) var waitingAtGate = false
     var isWaitingAtGate: Bool { gateOpened.withLock { waitingAtGate } }
     func append(_ page: [UInt8]) { lock.withLock { pages.append(page) } }
-    var requestLog: [(hub: String, checkpoint: String?)] { lock.withLock { requests } }
+    var requestLog: [(hub: String, checkpoint: String?, at: Date)] { lock.withLock { requests } }
     var storedLog: [String] { lock.withLock { stored } }
     var runLog: [String] { lock.withLock { runs } }
     var maxConcurrentRuns: Int { lock.withLock { maxActiveRuns } }
@@ -64,7 +64,7 @@ final class FakeDepartment: @unchecked Sendable {
 
     func page(after checkpoint: String?, hub: String) throws(PullFailure) -> PulledPage? {
         let (failure, delay, page, index, ordinal): (PullFailure?, Double, [UInt8]?, Int, Int) = lock.withLock {
-            requests.append((hub, checkpoint))
+            requests.append((hub, checkpoint, Date()))
             let index = Int(checkpoint ?? "0") ?? 0
             let failure = queuedFailures.isEmpty ? nil : queuedFailures.removeFirst()
             return (failure, pageDelay, index < pages.count ? pages[index] : nil, index, requests.count)
