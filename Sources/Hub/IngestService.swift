@@ -20,7 +20,7 @@ public final class IngestService: Sendable {
 
     /// The adapter and its compiled plan, or an HTTP error that says why it cannot take records.
     public func adapter(_ id: String) throws(HTTPError) -> (AdapterDeclaration, MappingPlan) {
-        guard let registered = registry.adapters[id] else { throw HTTPError.notFound("no adapter '\(id)'") }
+        guard let registered = registry.adapter(id) else { throw HTTPError.notFound("no adapter '\(id)'") }
         guard let plan = registered.plan else {
             throw HTTPError(status: 409, code: "adapter_disabled",
                             message: "adapter '\(id)' is disabled: its mapping does not compile (\(registered.problems.count) problem(s))")
@@ -30,15 +30,15 @@ public final class IngestService: Sendable {
 
     /// Decodes a pushed body and stores it as one batch. A body in which not one record could be
     /// read is refused with 400 and the position of the first fault; otherwise good records are
-    /// stored and bad ones rejected.
-    public func ingest(adapterID: String, body: [UInt8], name: String = "body") throws -> BatchOutcome {
+    /// stored and bad ones rejected. `checkpoint` (pulled pages) is saved in the same transaction.
+    public func ingest(adapterID: String, body: [UInt8], name: String = "body", checkpoint: String? = nil) throws -> BatchOutcome {
         let (declaration, plan) = try adapter(adapterID)
         let reader = try SourceReaders.reader(source: ByteSource(bytes: body, name: name), options: plan.source.readOptions)
         let items = reader.readAll()
         if let fault = items.first?.error, !items.contains(where: { $0.record != nil }) {
             throw HTTPError(status: 400, code: "undecodable_body", message: "the body is not valid \(plan.source.format.rawValue): \(fault)")
         }
-        return try store.ingest(items, adapter: declaration, plan: plan)
+        return try store.ingest(items, adapter: declaration, plan: plan, checkpoint: checkpoint)
     }
 
     /// Progress of a file import, reported after each batch.

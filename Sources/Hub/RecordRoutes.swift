@@ -1,3 +1,4 @@
+import Adapters
 import Foundation
 import HTTP
 import RecordStore
@@ -9,6 +10,8 @@ struct RecordRoutes {
     let ingest: IngestService
     let auth: Authenticator
     let maxIngestBody: Int
+    /// Push counters per adapter (records in, accepted, rejected).
+    let adapters: AdapterRunStore
 
     var store: RecordStore { ingest.store }
 
@@ -107,6 +110,7 @@ struct RecordRoutes {
         default: throw HTTPError.forbidden("this token may not push to adapter '\(adapterID)'")
         }
         let outcome = try ingest.ingest(adapterID: adapterID, body: request.body, name: "body")
+        try adapters.recordPush(id: adapterID, counts: outcome.counts)
         var w = JSONWriter()
         w.string("adapter", adapterID)
         var totals = JSONWriter()

@@ -141,5 +141,40 @@ public enum Schema {
             ALTER TABLE change_log ALTER COLUMN sources TYPE json USING sources::json;
             ALTER TABLE change_log ALTER COLUMN sources SET DEFAULT '[]';
             """),
+        Migration(id: "0005_adapters", sql: """
+            -- Adapter registrations and their run state. declaration is the JSON5 text as an admin
+            -- or a file declared it (secrets only by reference); origin says which. A pull run is
+            -- claimed by setting lease_owner/lease_until with UPDATE ... WHERE lease expired, and
+            -- renewed while it runs, so one adapter never runs in two hub processes at once.
+            CREATE TABLE adapters (
+                id               text PRIMARY KEY,
+                declaration      text NOT NULL,
+                origin           text NOT NULL CHECK (origin IN ('file', 'api')),
+                file             text,
+                revision         bigint NOT NULL DEFAULT 1,
+                pull_kind        text,
+                pull_every       double precision,
+                state            text NOT NULL DEFAULT 'running'
+                                 CHECK (state IN ('running', 'paused', 'degraded', 'failing')),
+                next_run_at      timestamptz,
+                lease_owner      text,
+                lease_until      timestamptz,
+                failures         integer NOT NULL DEFAULT 0,
+                last_run_at      timestamptz,
+                last_success_at  timestamptz,
+                last_error       text,
+                last_error_at    timestamptz,
+                runs             bigint NOT NULL DEFAULT 0,
+                records_in       bigint NOT NULL DEFAULT 0,
+                accepted         bigint NOT NULL DEFAULT 0,
+                unchanged        bigint NOT NULL DEFAULT 0,
+                rejected         bigint NOT NULL DEFAULT 0,
+                skipped          bigint NOT NULL DEFAULT 0,
+                created_at       timestamptz NOT NULL DEFAULT now(),
+                updated_at       timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX adapters_due ON adapters (next_run_at)
+                WHERE pull_kind IS NOT NULL AND state IN ('running', 'degraded');
+            """),
     ]
 }

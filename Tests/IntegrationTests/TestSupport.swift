@@ -42,7 +42,8 @@ final class TestHub: @unchecked Sendable {
     }
 
     init(embedded: Bool = false, adminToken: String? = nil, databaseURL: String? = nil,
-         adapters: [String: String] = [:], maxIngestBody: Int? = nil, beforeStart: (String) throws -> Void = { _ in }) throws {
+         adapters: [String: String] = [:], maxIngestBody: Int? = nil, beforeStart: (String) throws -> Void = { _ in },
+         configure: (inout HubConfiguration) -> Void = { _ in }) throws {
         folder = try temporaryFolder("ro-hub")
         var config = HubConfiguration()
         config.catalogDirectory = RepositoryRoot.path + "/mappings/catalog"
@@ -59,6 +60,7 @@ final class TestHub: @unchecked Sendable {
         config.adminToken = adminToken
         config.durableEmbeddedDatabase = false
         config.databasePoolSize = 4
+        configure(&config)
         try beforeStart(folder)
         hub = Hub(configuration: config, logger: .silent)
         try hub.start()
