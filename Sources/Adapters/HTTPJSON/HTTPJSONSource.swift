@@ -1,0 +1,134 @@
+import Foundation
+import HTTPClient
+import JSON5
+
+/// Pulls pages of JSON records from a department's REST API.
+///
+/// Each page's body is the answer as received (the mapping reads its records at the same path
+/// as `records`). The checkpoint saved with a page is a `PullPosition`: mid-run it holds the
+/// next page's position, so a restart continues there; the last page of a run carries only
+/// the new watermark (the largest `checkpointField` value seen). After that last page the next
+/// call returns nil, which ends the run; the call after starts a new run.
+///
+/// Page and offset pagination over data that changes during the run can skip a record (a record
+/// that changed moves to the end, the ones behind it move up a place). With `keyField`, a key seen
+/// twice in one run reveals such a shift, and the run then keeps its starting watermark, so the
+/// next run reads the same range again (landing makes the repeats no-ops).
+final class HTTPJSONSource: PullSource, @unchecked Sendable {
+    let settings: HTTPJSONSettings
+    let context: PullContext
+    let client: HTTPClient
+    private let lock = NSLock()
+    private var runEnded = false
+    private var seenKeys: Set<String> = []
+    private var shifted = false
+
+    init(settings: HTTPJSONSettings, context: PullContext, client: HTTPClient = HTTPClient()) {
+        self.settings = settings
+        self.context = context
+        self.client = client
+    }
+
+    func nextPage(after checkpoint: String?) throws(PullFailure) -> PulledPage? {
+        lock.lock()
+        defer { lock.unlock() }
+        if runEnded {
+            runEnded = false
+            seenKeys.removeAll()
+            shifted = false
+            return nil
+        }
+        let position = PullPosition(checkpoint: checkpoint)
+        if position.isBetweenRuns {
+            seenKeys.removeAll()
+            shifted = false
+        }
+        let url = requestURL(position)
+        let name = PullTemplate.pageName(method: "GET", url: url)
+        let request = try settings.http.request(method: "GET", url: url, extraHeaders: [("Accept", "application/json")], context: context)
+        let response: HTTPClientResponse
+        do {
+            response = try client.send(request)
+        } catch {
+            throw HTTPFailureClassifier.failure(error, page: name)
+        }
+        if let failure = HTTPFailureClassifier.failure(status: response.status, response: response, page: name) { throw failure }
+
+        let document: JSONValue
+        do {
+            document = try JSON5.parseJSON(response.body, file: name)
+        } catch {
+            throw PullFailure(.retriable, "\(name): the answer is not valid JSON at line \(error.position.line), column \(error.position.column) (\(error.message)); \(response.body.count) bytes received")
+        }
+        guard let recordsValue = jsonValue(at: settings.records, in: document) else {
+            throw PullFailure(.permanent, "\(name): the answer has no records at '\(settings.records)' (check pull.records)")
+        }
+        guard let records = recordsValue.arrayValue else {
+            throw PullFailure(.permanent, "\(name): '\(settings.records)' is a \(recordsValue.kindName), not an array of records")
+        }
+
+        // The run's watermark so far.
+        var highest = position.max
+        if let field = settings.checkpointField {
+            for record in records {
+                guard let value = scalarText(jsonValue(at: field, in: record)) else { continue }
+                if highest == nil || checkpointValue(value, isAfter: highest!) { highest = value }
+            }
+        }
+        if let keyField = settings.keyField {
+            for record in records {
+                guard let key = scalarText(jsonValue(at: keyField, in: record)) else { continue }
+                if !seenKeys.insert(key).inserted { shifted = true }
+            }
+        }
+
+        var nextPosition = position
+        nextPosition.max = highest
+        var last = records.isEmpty
+        switch settings.pagination {
+        case .none:
+            last = true
+        case .page(let first):
+            nextPosition.page = (position.page ?? first) + 1
+            if let size = settings.pageSize, records.count < size { last = true }
+        case .offset:
+            nextPosition.offset = (position.offset ?? 0) + records.count
+            if let size = settings.pageSize, records.count < size { last = true }
+        case .nextLink(let path):
+            if let link = scalarText(jsonValue(at: path, in: document)), !link.isEmpty {
+                nextPosition.next = URL(string: link, relativeTo: URL(string: url))?.absoluteString ?? link
+            } else {
+                last = true
+            }
+        case .cursor(let path):
+            if let token = scalarText(jsonValue(at: path, in: document)), !token.isEmpty {
+                nextPosition.cursor = token
+            } else {
+                last = true
+            }
+        }
+        guard last else {
+            return PulledPage(body: response.body, name: name, checkpoint: nextPosition.text)
+        }
+        // The run is over: the watermark moves to the highest value seen, unless a page shifted.
+        var final = PullPosition(since: position.since)
+        if !shifted, let highest { final.since = highest }
+        let finalText = final.since == nil ? nil : final.text
+        if records.isEmpty && finalText == checkpoint { return nil }
+        runEnded = true
+        return PulledPage(body: response.body, name: name, checkpoint: finalText)
+    }
+
+    func didStore(_ page: PulledPage) throws(PullFailure) {}
+
+    /// The URL of the request at `position`.
+    func requestURL(_ position: PullPosition) -> String {
+        if let next = position.next { return next }
+        var values = ["checkpoint": position.since ?? settings.initialCheckpoint]
+        if case .page(let first) = settings.pagination { values["page"] = String(position.page ?? first) }
+        values["offset"] = String(position.offset ?? 0)
+        values["cursor"] = position.cursor ?? ""
+        if let size = settings.pageSize { values["pageSize"] = String(size) }
+        return PullTemplate.fill(settings.url, values, escape: PullTemplate.urlEscape)
+    }
+}
