@@ -38,7 +38,8 @@ final class HTTPJSONSource: PullSource, @unchecked Sendable {
             shifted = false
             return nil
         }
-        let position = PullPosition(checkpoint: checkpoint)
+        var position = PullPosition(checkpoint: checkpoint)
+        if position.since == nil, !settings.initialCheckpoint.isEmpty { position.since = settings.initialCheckpoint }
         if position.isBetweenRuns {
             seenKeys.removeAll()
             shifted = false
