@@ -27,6 +27,15 @@ struct HTTPJSONSettings: Sendable {
         case nextLink(path: String)
         /// The answer's `path` holds the token substituted for `{cursor}`; none means last.
         case cursor(path: String)
+
+        /// Whether pages are counted positions, so a change during the run can move records
+        /// across a page boundary (cursors and next links issued by the server do not).
+        var shiftsWithChanges: Bool {
+            switch self {
+            case .page, .offset: true
+            default: false
+            }
+        }
     }
 
     /// URL template: `{checkpoint}`, `{page}`, `{offset}`, `{cursor}`, `{pageSize}`.
@@ -35,7 +44,8 @@ struct HTTPJSONSettings: Sendable {
     var records: String
     /// Dotted path, inside each record, of the value whose maximum becomes the next checkpoint.
     var checkpointField: String?
-    /// Dotted path of each record's key, used to notice a page that shifted under page/offset pagination.
+    /// Dotted path of each record's key (unique per record), used to notice a page that shifted
+    /// under page/offset pagination: a key seen twice in one run.
     var keyField: String?
     var initialCheckpoint: String
     var pagination: Pagination

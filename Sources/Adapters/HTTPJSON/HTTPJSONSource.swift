@@ -76,7 +76,7 @@ final class HTTPJSONSource: PullSource, @unchecked Sendable {
                 if highest == nil || checkpointValue(value, isAfter: highest!) { highest = value }
             }
         }
-        if let keyField = settings.keyField {
+        if let keyField = settings.keyField, settings.pagination.shiftsWithChanges {
             for record in records {
                 guard let key = scalarText(jsonValue(at: keyField, in: record)) else { continue }
                 if !seenKeys.insert(key).inserted { shifted = true }

@@ -28,7 +28,6 @@ public enum DemoAdapterDeclarations {
                 url: "\(endpoints.policePersonsURL)?updated_since={checkpoint}&cursor={cursor}&page_size={pageSize}",
                 records: "data.items",
                 checkpointField: "GXSJ",
-                keyField: "GMSFHM",
                 initialCheckpoint: "2000-01-01T00:00:00.000+08:00",
                 pageSize: 500,
                 pagination: { style: "cursor", cursorPath: "data.next_cursor" },\(policeAuth)
