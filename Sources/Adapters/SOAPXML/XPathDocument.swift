@@ -39,6 +39,7 @@ final class XPathDocument {
             if bytes.isEmpty { message = "the answer is empty" }
             throw ParseError(line: line, message: message)
         }
+        Self.silenceErrors()
         guard let context = xmlXPathNewContext(parsed) else {
             xmlFreeDoc(parsed)
             throw ParseError(line: 0, message: "libxml2 could not create an XPath context")
@@ -78,8 +79,15 @@ final class XPathDocument {
     /// Whether `expression` compiles (checked when settings are validated).
     static func compiles(_ expression: String) -> Bool {
         xmlInitParser()
+        silenceErrors()
         guard let compiled = xmlXPathCompile(expression) else { return false }
         xmlXPathFreeCompExpr(compiled)
         return true
+    }
+
+    /// libxml2 prints XPath errors to stderr unless a handler takes them; ours are reported as
+    /// settings problems or pull failures instead. (The handler is per thread in libxml2.)
+    static func silenceErrors() {
+        xmlSetStructuredErrorFunc(nil) { _, _ in }
     }
 }
