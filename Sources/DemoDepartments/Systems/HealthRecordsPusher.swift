@@ -4,7 +4,8 @@ import Telemetry
 
 /// The health records system (居民健康档案系统), which pushes: it POSTs its records as a JSON
 /// array to the hub's `POST /v1/ingest/health-records` with its bearer token, first every record,
-/// then each record that changes. Records that could not be delivered (hub not up yet, 5xx,
+/// then each record that changes (batches of 500, back to back while a backlog remains, then
+/// every `interval` seconds). Records that could not be delivered (hub not up yet, 5xx,
 /// refused) stay queued and are sent again after a pause that doubles up to 30 s.
 public final class HealthRecordsPusher: @unchecked Sendable {
     /// The health records, keyed by person index.
@@ -72,7 +73,8 @@ public final class HealthRecordsPusher: @unchecked Sendable {
             let done = stopping
             wake.unlock()
             if done { return }
-            pause = pushOnce() ? interval : min(30, max(pause * 2, 1))
+            // While a backlog remains (the first push of every record), batches follow each other.
+            pause = pushOnce() ? (pending > 0 ? 0 : interval) : min(30, max(pause * 2, 1))
         }
     }
 
