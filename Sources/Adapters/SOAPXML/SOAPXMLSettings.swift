@@ -33,10 +33,14 @@ struct SOAPXMLSettings: Sendable {
     var more: String?
     var pageSize: Int
     var initialCheckpoint: String
+    /// Optional projection: field name -> XPath relative to a record. When set, each page is
+    /// sent on as a JSON array of objects with these fields (for a mapping with `format: "json"`)
+    /// instead of the SOAP answer as received.
+    var fields: [(String, String)]
     var http: HTTPPullOptions
 
     static let keys: Set<String> = HTTPPullOptions.settingKeys.union(
-        ["url", "action", "envelope", "envelopeFile", "namespaces", "records", "checkpointField", "more", "pageSize", "initialCheckpoint"])
+        ["url", "action", "envelope", "envelopeFile", "namespaces", "records", "checkpointField", "more", "pageSize", "initialCheckpoint", "fields"])
 
     static func read(_ settings: inout PullSettingsReader, baseDirectory: String?) -> SOAPXMLSettings? {
         let url = settings.string("url", required: true)
@@ -82,12 +86,16 @@ struct SOAPXMLSettings: Sendable {
                 settings.problem(settings.root[key], settings.path(key), "is not a valid XPath 1.0 expression")
             }
         }
+        let fields = settings.stringMap("fields")
+        for (name, expression) in fields where !XPathDocument.compiles(expression) {
+            settings.problem(settings.root["fields"]?[name], settings.path("fields.\(name)"), "is not a valid XPath 1.0 expression")
+        }
         let pageSize = settings.int("pageSize", default: 500, in: 1...100_000)
         let initial = settings.string("initialCheckpoint") ?? ""
         let http = HTTPPullOptions.read(&settings)
         guard let url, let envelope, let records, let checkpointField else { return nil }
         return SOAPXMLSettings(url: url, action: action, envelope: envelope, namespaces: namespaces, records: records,
                                checkpointField: checkpointField, more: more, pageSize: pageSize,
-                               initialCheckpoint: initial, http: http)
+                               initialCheckpoint: initial, fields: fields, http: http)
     }
 }

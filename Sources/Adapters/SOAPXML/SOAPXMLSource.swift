@@ -1,5 +1,7 @@
+import CLibXML2
 import Foundation
 import HTTPClient
+import JSON5
 
 /// Pulls pages of records from a department's SOAP service: POSTs the envelope with the
 /// checkpoint filled in, checks the answer (transport, HTTP status, well-formedness, SOAP
@@ -73,10 +75,29 @@ final class SOAPXMLSource: PullSource, @unchecked Sendable {
         if !checkpointValue(highest, isAfter: since) && !runEnded {
             throw PullFailure(.permanent, "\(name): a full page whose change stamps do not pass the checkpoint: the service ignores {checkpoint} or more than pageSize records share one stamp")
         }
-        return PulledPage(body: response.body, name: name, checkpoint: highest)
+        let body = settings.fields.isEmpty ? response.body : project(records, in: document)
+        return PulledPage(body: body, name: name, checkpoint: highest)
     }
 
     func didStore(_ page: PulledPage) throws(PullFailure) {}
+
+    /// The records as a JSON array of objects, one member per `fields` entry (the XPath's string
+    /// value; null when it selects nothing).
+    func project(_ records: [xmlNodePtr], in document: XPathDocument) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, record) in records.enumerated() {
+            var object = JSONObject()
+            for (name, expression) in settings.fields {
+                let selected = document.nodes("(\(expression))[1]", relativeTo: record)
+                let value: JSONValue = (selected?.isEmpty ?? true) ? .null : .string(document.string(expression, relativeTo: record) ?? "")
+                object.members.append(.init(key: name, value: value))
+            }
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONValue.object(object).writeJSON(to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
 
     /// The fault code and string of a SOAP 1.1 or 1.2 fault, if the answer is one.
     static func fault(in document: XPathDocument) -> (code: String, string: String)? {

@@ -101,3 +101,28 @@ import Testing
         #expect(!problems.contains { $0.description.contains("in-clear") })
     }
 }
+
+/// soap-xml with a field projection: records and fields located with XPath, sent on as JSON.
+@Suite struct SOAPXMLFieldProjectionTests {
+    @Test func fieldsAreLocatedWithXPathAndSentAsJSON() throws {
+        let (systems, folder) = try demoSystems()
+        defer { systems.stop(); try? FileManager.default.removeItem(atPath: folder) }
+        var text = SOAPXMLConformanceTests.settings(systems, pageSize: 5)
+        text.removeLast()
+        text += ", fields: { person: 'si:AAC001', id: 'si:AAC002', type: 'si:AAE140', credit: 'si:AAB998', missing: 'si:NOPE', stamp: 'si:AAE036' } }"
+        let node = try pullSettings(text)
+        #expect(SOAPXMLKind.validate(node, file: "si.json5").isEmpty)
+        let page = try #require(try SOAPXMLKind.makeSource(node, context: pullContext("s")).nextPage(after: nil))
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(page.body)) as? [[String: Any]])
+        #expect(rows.count == 5)
+        let first = try #require(systems.population.socialSecurity.page(limit: 1).entries.first)
+        #expect(rows[0]["person"] as? String == first.record["AAC001"])
+        #expect(rows[0]["type"] as? String == first.record["AAE140"])
+        #expect(rows[0]["missing"] is NSNull)
+        #expect((rows[0]["stamp"] as? String)?.hasPrefix("2025-12-31 00:00:00.") == true)
+        #expect(page.checkpoint == rows[4]["stamp"] as? String)
+
+        let bad = try pullSettings(String(text.dropLast(4)) + ", other: '//[' } }")
+        #expect(SOAPXMLKind.validate(bad, file: "si.json5").map(\.path) == ["pull.fields.other"])
+    }
+}
