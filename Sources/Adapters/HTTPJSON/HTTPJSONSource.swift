@@ -65,7 +65,7 @@ final class HTTPJSONSource: PullSource, @unchecked Sendable {
             throw PullFailure(.permanent, "\(name): the answer has no records at '\(settings.records)' (check pull.records)")
         }
         guard let records = recordsValue.arrayValue else {
-            throw PullFailure(.permanent, "\(name): '\(settings.records)' is a \(recordsValue.kindName), not an array of records")
+            throw PullFailure(.permanent, "\(name): '\(settings.records)' is not an array of records (it is \(recordsValue.kindName))")
         }
 
         // The run's watermark so far.

@@ -19,6 +19,7 @@ final class XPathDocument {
     /// Parses `bytes` strictly (no recovery): a document that is not well formed throws.
     init(bytes: [UInt8], namespaces: [(String, String)]) throws(ParseError) {
         xmlInitParser()
+        guard !bytes.isEmpty else { throw ParseError(line: 0, message: "the answer is empty") }
         guard let parser = xmlNewParserCtxt() else { throw ParseError(line: 0, message: "libxml2 could not create a parser") }
         defer { xmlFreeParserCtxt(parser) }
         let parsed: xmlDocPtr? = bytes.withUnsafeBufferPointer { buffer in
@@ -36,7 +37,6 @@ final class XPathDocument {
                     message = String(cString: text).trimmingCharacters(in: [" ", "\n"])
                 }
             }
-            if bytes.isEmpty { message = "the answer is empty" }
             throw ParseError(line: line, message: message)
         }
         Self.silenceErrors()

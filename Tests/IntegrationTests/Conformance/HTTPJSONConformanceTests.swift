@@ -1,5 +1,6 @@
 import Adapters
 import DemoDepartments
+import HTTP
 import Foundation
 import Testing
 
@@ -176,4 +177,42 @@ import Testing
         try store.run(source)
         #expect(try store.totals().keys == 300)
     }
+}
+
+/// Answers the demo register does not give: empty, wrong shape, other statuses.
+@Suite struct HTTPJSONOddAnswerTests {
+    @Test func oddAnswersAreClassifiedNotCrashed() throws {
+        let router = Router()
+        let answers = CannedAnswers([
+            .bytes([], status: 200, contentType: "application/json"),
+            .jsonText(#"{"data":{}}"#),
+            .jsonText(#"{"data":{"items":{"a":1}}}"#),
+            .text("gone", status: 404),
+            .text("maintenance", status: 502),
+            .jsonText(#"{"data":{"items":[]}}"#),
+        ])
+        router.add(.GET, "/api") { _ in answers.next() }
+        let server = HTTPServer(port: 0, router: router, threads: 1, logger: .silent)
+        try server.start()
+        defer { server.stop() }
+        let source = try HTTPJSONKind.makeSource(try pullSettings("""
+            { kind: 'http-json', url: 'http://127.0.0.1:\(server.boundPort)/api?since={checkpoint}', records: 'data.items', checkpointField: 'T', timeout: 5 }
+            """), context: pullContext("p"))
+        let expected: [(PullFailure.Kind, String)] = [(.retriable, "not valid JSON"), (.permanent, "no records at 'data.items'"),
+                                                      (.permanent, "is not an array of records (it is object)"), (.permanent, "HTTP 404"), (.retriable, "HTTP 502")]
+        for (kind, text) in expected {
+            let failure = pullFailure { () throws(PullFailure) in try source.nextPage(after: nil) }
+            #expect(failure?.kind == kind && failure?.message.contains(text) == true, "\(failure?.message ?? "") vs \(text)")
+            #expect(failure?.message.contains("GET /api?since=") == true)
+        }
+        #expect(try source.nextPage(after: nil) == nil, "an empty first page stores nothing")
+    }
+}
+
+/// The next canned answer on each request.
+final class CannedAnswers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var answers: [Response]
+    init(_ answers: [Response]) { self.answers = answers }
+    func next() -> Response { lock.withLock { answers.isEmpty ? .text("none", status: 500) : answers.removeFirst() } }
 }

@@ -1,5 +1,6 @@
 import Adapters
 import DemoDepartments
+import HTTP
 import Foundation
 import Testing
 
@@ -125,4 +126,43 @@ import Testing
         let bad = try pullSettings(String(text.dropLast(4)) + ", other: '//[' } }")
         #expect(SOAPXMLKind.validate(bad, file: "si.json5").map(\.path) == ["pull.fields.other"])
     }
+}
+
+/// Answers the demo service does not give: an empty body, a fault without a string, HTML.
+@Suite struct SOAPXMLOddAnswerTests {
+    @Test func oddAnswersAreClassifiedNotCrashed() throws {
+        let router = Router()
+        let answers = OddAnswers()
+        router.add(.POST, "/ws") { _ in answers.next() }
+        let server = HTTPServer(port: 0, router: router, threads: 1, logger: .silent)
+        try server.start()
+        defer { server.stop() }
+        let node = try pullSettings("""
+            { kind: 'soap-xml', url: 'http://127.0.0.1:\(server.boundPort)/ws', envelope: '<q>{checkpoint}</q>',
+              records: '//row', checkpointField: 'stamp', timeout: 5 }
+            """)
+        let source = try SOAPXMLKind.makeSource(node, context: pullContext("s"))
+        let empty = pullFailure { () throws(PullFailure) in try source.nextPage(after: nil) }
+        #expect(empty?.kind == .retriable && empty?.message.contains("the answer is empty") == true, "\(empty?.message ?? "")")
+        let fault = pullFailure { () throws(PullFailure) in try source.nextPage(after: nil) }
+        #expect(fault?.message.contains("SOAP fault") == true && fault?.message.contains("with no fault string") == true)
+        let html = pullFailure { () throws(PullFailure) in try source.nextPage(after: nil) }
+        #expect(html?.kind == .permanent && html?.message.contains("HTTP 404") == true, "\(html?.message ?? "")")
+        let noStamp = pullFailure { () throws(PullFailure) in try source.nextPage(after: nil) }
+        #expect(noStamp?.kind == .permanent && noStamp?.message.contains("checkpointField") == true)
+        #expect(try source.nextPage(after: nil) == nil, "no rows: nothing to store")
+    }
+}
+
+/// The next canned answer on each request.
+final class OddAnswers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var answers: [Response] = [
+        .bytes([], status: 200, contentType: "text/xml"),
+        .text("<Envelope><Body><Fault><faultcode>Server</faultcode></Fault></Body></Envelope>", status: 500, contentType: "text/xml"),
+        .text("<html><body>Not Found<br></body></html>", status: 404, contentType: "text/html"),
+        .text("<r><row><other>1</other></row></r>", contentType: "text/xml"),
+        .text("<r></r>", contentType: "text/xml"),
+    ]
+    func next() -> Response { lock.withLock { answers.isEmpty ? .text("<r/>") : answers.removeFirst() } }
 }
