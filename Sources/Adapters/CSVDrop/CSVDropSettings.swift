@@ -36,9 +36,11 @@ struct CSVDropSettings: Sendable {
     var stableSeconds: Double
     var doneFolder: String
     var failedFolder: String
+    /// Larger files are set aside: one file is one page, stored in one transaction.
+    var maxFileBytes: Int
 
     static let keys: Set<String> = ["folder", "pattern", "encoding", "mappingEncoding", "delimiter", "header", "complete",
-                                    "stableSeconds", "doneFolder", "failedFolder"]
+                                    "stableSeconds", "doneFolder", "failedFolder", "maxFileBytes"]
     static let markerSuffix = ".done"
 
     static func read(_ settings: inout PullSettingsReader) -> CSVDropSettings? {
@@ -72,10 +74,14 @@ struct CSVDropSettings: Sendable {
         let stableSeconds = settings.seconds("stableSeconds", default: 5, in: 0...86_400)
         let done = settings.string("doneFolder") ?? "done"
         let failed = settings.string("failedFolder") ?? "failed"
+        for (key, value) in [("doneFolder", done), ("failedFolder", failed)] where value.contains("/") || value.hasPrefix(".") {
+            settings.problem(settings.root[key], settings.path(key), "must be a plain sub-folder name")
+        }
+        let maxFileBytes = settings.int("maxFileBytes", default: 256 << 20, in: 1...(4 << 30))
         guard let folder else { return nil }
         return CSVDropSettings(folder: folder, pattern: pattern, encoding: encoding, mappingEncoding: mappingEncoding,
                                delimiter: delimiter, header: header, completion: completion, stableSeconds: stableSeconds,
-                               doneFolder: done, failedFolder: failed)
+                               doneFolder: done, failedFolder: failed, maxFileBytes: maxFileBytes)
     }
 
     /// Whether a file name matches `pattern`.

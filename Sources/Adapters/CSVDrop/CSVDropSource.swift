@@ -36,6 +36,11 @@ final class CSVDropSource: PullSource, @unchecked Sendable {
                 continue
             }
             guard isComplete(path) else { return nil }   // keep the order: later files wait for this one
+            if let size = (try? files.attributesOfItem(atPath: path))?[.size] as? Int, size > settings.maxFileBytes {
+                let reason = CSVDropFileError("is \(size) bytes, more than pull.maxFileBytes (\(settings.maxFileBytes)); load it with recordonce import")
+                try fail(path, name: name, reason: reason)
+                throw PullFailure(.retriable, "\(name): \(reason); moved to \(settings.failedFolder)/ with a reason file")
+            }
             guard let bytes = files.contents(atPath: path).map(Array.init) else {
                 throw PullFailure(.retriable, "\(name): cannot be read yet")
             }

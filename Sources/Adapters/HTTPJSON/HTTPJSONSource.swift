@@ -55,6 +55,11 @@ final class HTTPJSONSource: PullSource, @unchecked Sendable {
         }
         if let failure = HTTPFailureClassifier.failure(status: response.status, response: response, page: name) { throw failure }
 
+        // JSON is UTF-8 (RFC 8259); a system that answers in GBK needs fixing at its end, and the
+        // same page would fail every time: an admin must act.
+        if let offset = firstInvalidUTF8(response.body) {
+            throw PullFailure(.permanent, "\(name): the answer is not UTF-8 (first invalid byte at offset \(offset)); JSON must be UTF-8, check the system's character set")
+        }
         let document: JSONValue
         do {
             document = try JSON5.parseJSON(response.body, file: name)
@@ -132,4 +137,21 @@ final class HTTPJSONSource: PullSource, @unchecked Sendable {
         if let size = settings.pageSize { values["pageSize"] = String(size) }
         return PullTemplate.fill(settings.url, values, escape: PullTemplate.urlEscape)
     }
+}
+
+/// The offset of the first byte that is not valid UTF-8, or nil when all of it is (a sequence
+/// cut short by the end counts as valid here).
+func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    var i = 0
+    let count = bytes.count
+    while i < count {
+        let b = bytes[i]
+        if b < 0x80 { i += 1; continue }
+        let length: Int
+        if b >= 0xC2 && b <= 0xDF { length = 2 } else if b >= 0xE0 && b <= 0xEF { length = 3 } else if b >= 0xF0 && b <= 0xF4 { length = 4 } else { return i }
+        for j in (i + 1)..<min(i + length, count) where bytes[j] & 0xC0 != 0x80 { return i }
+        // A sequence cut by the end of the answer is a truncation, which the JSON parser reports.
+        i += length
+    }
+    return nil
 }

@@ -15,7 +15,8 @@ public enum DemoFault: Sendable, Equatable {
     case notWellFormed
     /// Answer a SOAP fault with this code (`soap:Server`, `soap:Client`) and string.
     case soapFault(code: String, message: String)
-    /// Write the next dropped file in UTF-8 although GB18030 is declared (civil affairs).
+    /// Write the next dropped file in UTF-8 although GB18030 is declared (civil affairs), or
+    /// answer JSON encoded in GB18030 (police).
     case wrongEncoding
     /// Before answering a page after the first, change this many records that earlier pages
     /// already returned (they move to the end of the change order: the page shifts).

@@ -43,6 +43,13 @@ public final class PoliceRegisterAPI: @unchecked Sendable {
             return Self.error(429, "too many requests").withHeader("Retry-After", String(after))
         case .unauthorized?:
             return Self.error(401, "token expired")
+        case .wrongEncoding?:
+            var response = answer(request)
+            if case .bytes(let bytes) = response.body,
+               let data = String(decoding: bytes, as: UTF8.self).data(using: String.Encoding(rawValue: 0x8000_0632)) {
+                response.body = .bytes(Array(data))
+            }
+            return response
         case .truncatedBody?:
             var response = answer(request)
             if case .bytes(let bytes) = response.body { response.body = .bytes(Array(bytes.prefix(bytes.count / 2))) }

@@ -59,6 +59,15 @@ import Testing
         FileManager.default.createFile(atPath: folder + "/a.csv.done", contents: Data())
         #expect(try marker.nextPage(after: nil)?.name == "a.csv")
 
+        try Data(text.data(using: String.Encoding(rawValue: 0x8000_0632))!).write(to: URL(fileURLWithPath: folder + "/b.csv"))
+        FileManager.default.createFile(atPath: folder + "/b.csv.done", contents: Data())
+        let small = try CSVDropKind.makeSource(try pullSettings("{ kind: 'csv-drop', folder: '\(folder)', complete: 'marker', maxFileBytes: 10 }"),
+                                               context: pullContext("civil-death"))
+        let tooLarge = pullFailure { () throws(PullFailure) in try small.nextPage(after: "a.csv") }
+        #expect(tooLarge?.message.contains("more than pull.maxFileBytes") == true, "\(tooLarge?.message ?? "")")
+        #expect(FileManager.default.fileExists(atPath: folder + "/failed/b.csv.reason.txt"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/done/a.csv"), "the checkpoint's file is moved, not read")
+
         let stable = try CSVDropKind.makeSource(try pullSettings("{ kind: 'csv-drop', folder: '\(folder)', complete: 'stable', stableSeconds: 3600 }"),
                                                 context: pullContext("civil-death"))
         #expect(try stable.nextPage(after: nil) == nil, "written less than an hour ago")

@@ -174,6 +174,13 @@ import Testing
         #expect(failure?.message.contains("page=3") == true, "\(failure?.message ?? "")")
         #expect(failure?.message.contains("not valid JSON") == true)
         #expect(try store.checkpoint() == checkpoint)
+
+        systems.police.faults.inject(.wrongEncoding)
+        let encoding = pullFailure { () throws(PullFailure) in try source.nextPage(after: checkpoint) }
+        #expect(encoding?.kind == .permanent)
+        #expect(encoding?.message.contains("not UTF-8") == true, "\(encoding?.message ?? "")")
+        #expect(try store.checkpoint() == checkpoint)
+
         try store.run(source)
         #expect(try store.totals().keys == 300)
     }
