@@ -69,3 +69,36 @@ import Testing
         #expect(HTTPFailureClassifier.retryAfterSeconds("soon") == nil)
     }
 }
+
+extension PullKindSettingsTests {
+    static func options(_ auth: String) throws -> HTTPPullOptions {
+        var reader = PullSettingsReader(try node("{ auth: \(auth), certificateAuthority: 'ca.pem' }"), file: "a.json5",
+                                        known: HTTPPullOptions.settingKeys)
+        let options = HTTPPullOptions.read(&reader)
+        #expect(reader.problems.isEmpty, "\(reader.problems)")
+        return options
+    }
+
+    static let context = PullContext(adapterID: "a", baseDirectory: "/etc/recordonce/adapters") { reference in
+        guard case .environment(let name) = reference, name == "SECRET" else { throw PullFailure(.permanent, "unknown") }
+        return "s3cret"
+    }
+
+    @Test func eachAuthenticationReachesTheRequest() throws {
+        let bearer = try Self.options("{ bearer: { env: 'SECRET' } }").request(method: "GET", url: "https://d/x", context: Self.context)
+        #expect(bearer.headers.contains { $0.0 == "Authorization" && $0.1 == "Bearer s3cret" })
+        #expect(bearer.certificateAuthorityFile == "/etc/recordonce/adapters/ca.pem")
+
+        let basic = try Self.options("{ basic: { user: 'ro', password: { env: 'SECRET' } } }").request(method: "GET", url: "https://d/x", context: Self.context)
+        #expect(basic.basicAuthentication?.user == "ro" && basic.basicAuthentication?.password == "s3cret")
+
+        let tls = try Self.options("{ clientCertificate: { certificate: 'certs/client.pem', key: '/keys/client.key' } }")
+            .request(method: "GET", url: "https://d/x", context: Self.context)
+        #expect(tls.clientCertificate?.certificateFile == "/etc/recordonce/adapters/certs/client.pem")
+        #expect(tls.clientCertificate?.keyFile == "/keys/client.key")
+
+        #expect(throws: PullFailure.self) {
+            _ = try Self.options("{ bearer: { env: 'OTHER' } }").request(method: "GET", url: "https://d/x", context: Self.context)
+        }
+    }
+}

@@ -81,12 +81,17 @@ final class HTTPJSONSource: PullSource, @unchecked Sendable {
                 if highest == nil || checkpointValue(value, isAfter: highest!) { highest = value }
             }
         }
+        // Keys count as seen once their page is stored (`didStore`): a page fetched again after a
+        // failed store is not a shift.
+        var pageKeys: [String] = []
         if let keyField = settings.keyField, settings.pagination.shiftsWithChanges {
             for record in records {
                 guard let key = scalarText(jsonValue(at: keyField, in: record)) else { continue }
-                if !seenKeys.insert(key).inserted { shifted = true }
+                if seenKeys.contains(key) { shifted = true }
+                pageKeys.append(key)
             }
         }
+        let token = pageKeys.isEmpty ? nil : pageKeys.joined(separator: "\u{1F}")
 
         var nextPosition = position
         nextPosition.max = highest
@@ -114,7 +119,7 @@ final class HTTPJSONSource: PullSource, @unchecked Sendable {
             }
         }
         guard last else {
-            return PulledPage(body: response.body, name: name, checkpoint: nextPosition.text)
+            return PulledPage(body: response.body, name: name, checkpoint: nextPosition.text, token: token)
         }
         // The run is over: the watermark moves to the highest value seen, unless a page shifted.
         var final = PullPosition(since: position.since)
@@ -122,10 +127,13 @@ final class HTTPJSONSource: PullSource, @unchecked Sendable {
         let finalText = final.since == nil ? nil : final.text
         if records.isEmpty && finalText == checkpoint { return nil }
         runEnded = true
-        return PulledPage(body: response.body, name: name, checkpoint: finalText)
+        return PulledPage(body: response.body, name: name, checkpoint: finalText, token: token)
     }
 
-    func didStore(_ page: PulledPage) throws(PullFailure) {}
+    func didStore(_ page: PulledPage) throws(PullFailure) {
+        guard let token = page.token else { return }
+        lock.withLock { for key in token.split(separator: "\u{1F}") { seenKeys.insert(String(key)) } }
+    }
 
     /// The URL of the request at `position`.
     func requestURL(_ position: PullPosition) -> String {

@@ -223,3 +223,23 @@ final class CannedAnswers: @unchecked Sendable {
     init(_ answers: [Response]) { self.answers = answers }
     func next() -> Response { lock.withLock { answers.isEmpty ? .text("none", status: 500) : answers.removeFirst() } }
 }
+
+extension HTTPJSONOddAnswerTests {
+    @Test func aSlowDepartmentTimesOutAsRetriable() throws {
+        let router = Router()
+        router.add(.GET, "/slow") { _ in
+            Thread.sleep(forTimeInterval: 1.5)
+            return .jsonText("[]")
+        }
+        let server = HTTPServer(port: 0, router: router, threads: 1, logger: .silent)
+        try server.start()
+        defer { server.stop() }
+        let source = try HTTPJSONKind.makeSource(try pullSettings("{ kind: 'http-json', url: 'http://127.0.0.1:\(server.boundPort)/slow', timeout: 0.3 }"),
+                                                 context: pullContext("p"))
+        let started = Date()
+        let failure = pullFailure { () throws(PullFailure) in try source.nextPage(after: nil) }
+        #expect(failure?.kind == .retriable)
+        #expect(failure?.message.contains("timed out") == true, "\(failure?.message ?? "")")
+        #expect(Date().timeIntervalSince(started) < 1.2)
+    }
+}
