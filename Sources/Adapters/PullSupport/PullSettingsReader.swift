@@ -7,8 +7,9 @@ import JSON5
 /// Each kind lists the keys it knows; `kind` and `every` belong to the framework and are always
 /// allowed. A reader used by `makeSource` on already validated settings finds no problems.
 struct PullSettingsReader {
-    /// Keys every pull object may carry, read by the scheduler rather than by a kind.
-    static let frameworkKeys: Set<String> = ["kind", "every", "enabled", "backoff", "lease"]
+    /// Keys every pull object may carry, read by the scheduler rather than by a kind (add here
+    /// when the framework reads another one).
+    static let frameworkKeys: Set<String> = ["kind", "every"]
 
     let root: JSONNode
     let file: String

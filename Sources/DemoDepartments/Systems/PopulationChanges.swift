@@ -9,7 +9,8 @@ public enum PopulationChangeKind: String, Sendable, CaseIterable {
     case marriage
     /// A resident died (civil affairs death registration; social insurance terminated).
     case death
-    /// A department corrected a record (police cleans a messy row, or health updates a record).
+    /// A department corrected a record (police cleans a messy row, health updates a record, or
+    /// civil affairs stops a household's subsistence allowance).
     case correction
 }
 
@@ -162,6 +163,14 @@ public final class PopulationChanges: @unchecked Sendable {
     private func correct() -> Bool {
         guard let person = pickResident() else { return false }
         let key = String(person.index)
+        if random.chance(0.15), let roster = population.civilExports[.civilDibao], !roster.isEmpty {
+            // The subsistence allowance of a household on the roster stops this month.
+            var row = roster[random.below(roster.count)]
+            row.set("保障状态", "停保")
+            row.set("终止日期", MessyText.date(ChangeClock.today(), .dashed))
+            civil.queue(row)
+            return true
+        }
         if random.chance(0.5), population.health.record(key) != nil {
             let stamp = ChangeClock.iso(Int64(Date().timeIntervalSince1970 * 1000))
             population.health.update(key) { record in
