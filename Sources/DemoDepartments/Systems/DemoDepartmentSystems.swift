@@ -112,6 +112,8 @@ public final class DemoDepartmentSystems: @unchecked Sendable {
             healthPushURL: configuration.hubURL.map { Self.trimmed($0) + "/v1/ingest/" + DepartmentSystem.healthRecords.adapterID })
     }
 
+    deinit { stop() }
+
     /// Stops the changes, the pusher, the drops and the listeners. Safe to call twice.
     public func stop() {
         lock.withLock {

@@ -25,7 +25,7 @@ public final class PoliceRegisterAPI: @unchecked Sendable {
         self.token = token
         let router = Router()
         service = DepartmentHTTPService(host: host, port: port, router: router, logger: logger)
-        router.add(.GET, Self.path) { [unowned self] request in self.persons(request) }
+        router.add(.GET, Self.path) { [weak self] request in self?.persons(request) ?? Self.error(503, "register stopped") }
     }
 
     /// The URL of the persons list (no query).

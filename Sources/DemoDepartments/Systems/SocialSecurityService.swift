@@ -20,7 +20,7 @@ public final class SocialSecurityService: @unchecked Sendable {
         self.table = table
         let router = Router(defaultBodyLimit: 64 << 10)
         service = DepartmentHTTPService(host: host, port: port, router: router, logger: logger)
-        router.add(.POST, Self.path) { [unowned self] request in self.query(request) }
+        router.add(.POST, Self.path) { [weak self] request in self?.query(request) ?? Self.fault("soap:Server", "service stopped") }
     }
 
     public var endpointURL: String { service.baseURL + Self.path }
