@@ -4,10 +4,10 @@
 /// scheduler builds sources only from these.
 public enum PullKinds {
     public static let all: [any PullKind.Type] = [
-        // HTTPJSONKind.self,
-        // SOAPXMLKind.self,
-        // CSVDropKind.self,
-        // PostgresTableKind.self,
+        HTTPJSONKind.self,
+        SOAPXMLKind.self,
+        CSVDropKind.self,
+        PostgresTableKind.self,
     ]
 
     /// The kind named `name` in `kinds`.
