@@ -15,6 +15,6 @@ enum RecordOnceCommand {
 
     /// Every subcommand, in the order --help lists them.
     static var commands: [Command] {
-        [serveCommand, importCommand, adapterCommand, databaseCommand, catalogCommand, mappingCommand, districtCommand, versionCommand]
+        [serveCommand, demoCommand, importCommand, adapterCommand, databaseCommand, catalogCommand, mappingCommand, districtCommand, versionCommand]
     }
 }

@@ -1,7 +1,7 @@
 import JSON5
 
 /// `csv-drop`: a folder a department drops CSV exports into (UTF-8 or GB18030). Settings in
-/// `CSVDropSettings`; reference in docs/adapter-kinds.md.
+/// `CSVDropSettings`; reference in docs/adapters.md ("Pull kinds").
 public enum CSVDropKind: PullKind {
     public static let name = "csv-drop"
 

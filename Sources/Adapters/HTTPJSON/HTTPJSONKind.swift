@@ -1,7 +1,7 @@
 import JSON5
 
 /// `http-json`: a department's REST API answering JSON, polled over libcurl. Settings in
-/// `HTTPJSONSettings`; reference in docs/adapter-kinds.md.
+/// `HTTPJSONSettings`; reference in docs/adapters.md ("Pull kinds").
 public enum HTTPJSONKind: PullKind {
     public static let name = "http-json"
 

@@ -1,7 +1,7 @@
 import JSON5
 
 /// `postgres-table`: a department's PostgreSQL table or view read incrementally by a cursor
-/// column. Settings in `PostgresTableSettings`; reference in docs/adapter-kinds.md.
+/// column. Settings in `PostgresTableSettings`; reference in docs/adapters.md ("Pull kinds").
 public enum PostgresTableKind: PullKind {
     public static let name = "postgres-table"
 

@@ -2,7 +2,7 @@ import Foundation
 import JSON5
 
 /// `soap-xml`: a department's SOAP service, polled by POSTing an envelope over libcurl and read
-/// with XPath through libxml2. Settings in `SOAPXMLSettings`; reference in docs/adapter-kinds.md.
+/// with XPath through libxml2. Settings in `SOAPXMLSettings`; reference in docs/adapters.md ("Pull kinds").
 public enum SOAPXMLKind: PullKind {
     public static let name = "soap-xml"
 

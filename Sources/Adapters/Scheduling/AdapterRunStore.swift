@@ -164,6 +164,17 @@ public struct AdapterRunStore: Sendable {
         }
     }
 
+    /// Adds one pulled page's counts (the run's end adds nothing more).
+    public func addCounts(id: String, counts: PageCounts) throws {
+        _ = try pool.withConnection { c in
+            try c.execute("""
+                UPDATE adapters SET records_in = records_in + $2, accepted = accepted + $3, unchanged = unchanged + $4,
+                    rejected = rejected + $5, skipped = skipped + $6
+                WHERE id = $1
+                """, [id, counts.records, counts.accepted, counts.unchanged, counts.rejected, counts.skipped])
+        }
+    }
+
     public func checkpoint(id: String) throws -> String? {
         try pool.withConnection { c in try c.query("SELECT checkpoint FROM adapter_checkpoints WHERE adapter = $1", [id]).first?["checkpoint"] }
     }

@@ -194,9 +194,11 @@ public final class AdapterScheduler: @unchecked Sendable {
                                                               delay: configuration.backoff.delay(failures: claim.failures + 1)), log: log)
                 return
             }
+            // Counters move page by page (a long first run shows progress), not at the end.
             let result = configuration.runner.run(source: source, adapterID: claim.id, checkpoint: checkpoint, sink: sink,
-                                                  shouldContinue: { !handle.isCancelled })
-            counts = result.counts
+                                                  shouldContinue: { !handle.isCancelled },
+                                                  pageStored: { [store] in try? store.addCounts(id: claim.id, counts: $0) })
+            counts = PageCounts()
             if let failure = result.failure {
                 end = classify(failure, claim: claim)
             } else if result.interrupted {
@@ -205,8 +207,8 @@ public final class AdapterScheduler: @unchecked Sendable {
                 end = .succeeded(caughtUp: result.caughtUp, every: every)
             }
             if result.pages > 0 {
-                log.info("pulled", ["pages": String(result.pages), "records": String(counts.records),
-                                    "accepted": String(counts.accepted), "rejected": String(counts.rejected)])
+                log.info("pulled", ["pages": String(result.pages), "records": String(result.counts.records),
+                                    "accepted": String(result.counts.accepted), "rejected": String(result.counts.rejected)])
             }
         }
         finish(claim, counts: counts, end: end, log: log)

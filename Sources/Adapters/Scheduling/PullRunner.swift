@@ -26,7 +26,7 @@ public struct PullRunner: Sendable {
     /// Runs `source` from `checkpoint`. `shouldContinue` is asked before each page (pause, lost
     /// lease, hub stopping). Never throws: every failure is classified in the result.
     public func run(source: any PullSource, adapterID: String, checkpoint: String?, sink: any PulledPageSink,
-                    shouldContinue: () -> Bool = { true }) -> Result {
+                    shouldContinue: () -> Bool = { true }, pageStored: (PageCounts) -> Void = { _ in }) -> Result {
         var result = Result()
         var checkpoint = checkpoint
         while result.pages < maxPages {
@@ -51,6 +51,7 @@ public struct PullRunner: Sendable {
             }
             result.pages += 1
             result.counts += counts
+            pageStored(counts)
             if let next = page.checkpoint { checkpoint = next }
             do {
                 try source.didStore(page)
