@@ -39,6 +39,9 @@ enum HubOptions {
     static let adapters: [Option] = [
         Option("pulls", value: "MODE", help: "Run pull adapters in this process (off: API and pushes only).",
                environment: "RECORDONCE_PULLS", default: "on", choices: ["on", "off"]),
+        Option("pull-lease", value: "SECONDS", help: "How long a pull run is reserved to this process (renewed while it runs); "
+               + "another hub takes an adapter over this long after the process running it died.",
+               environment: "RECORDONCE_PULL_LEASE", default: "30"),
     ]
 
     static func logger(_ args: ParsedArguments, label: String = "hub") -> Logger {
@@ -57,6 +60,12 @@ enum HubOptions {
         if let dir = args.value("adapters") { config.adaptersDirectory = dir }
         if let host = args.value("host") { config.host = host }
         config.runsAdapterScheduler = args.value("pulls") != "off"
+        if let lease = args.value("pull-lease") {
+            guard let seconds = Double(lease), seconds >= 1, seconds <= 3600 else {
+                throw UsageError("--pull-lease must be a number of seconds between 1 and 3600, got \(lease)")
+            }
+            config.scheduler.leaseSeconds = seconds
+        }
         if let port = try args.int("port") {
             guard (0...65535).contains(port) else { throw UsageError("--port must be between 0 and 65535, got \(port)") }
             config.port = port
