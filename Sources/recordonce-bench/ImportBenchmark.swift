@@ -68,7 +68,7 @@ enum ImportBenchmark {
 
             var first: [Run] = [], again: [Run] = [], reference: [Double] = []
             for entry in manifest.files {
-                first.append(try importFile(entry, district: district, binary: binary, url: url, connection: connection))
+                first.append(try importFile(entry, district: district, binary: binary, url: url, work: work, connection: connection))
                 progress("  \(entry.file): \(rate(entry.records, first.last!.seconds)) records/s")
             }
             if !args.contains("--skip-reference") {
@@ -79,7 +79,7 @@ enum ImportBenchmark {
                 }
             }
             for entry in manifest.files {
-                again.append(try importFile(entry, district: district, binary: binary, url: url, connection: connection))
+                again.append(try importFile(entry, district: district, binary: binary, url: url, work: work, connection: connection))
                 progress("  again \(entry.file): \(rate(entry.records, again.last!.seconds)) records/s, \(again.last!.events) events")
             }
             report(manifest, first: first, reference: reference, again: again)
@@ -91,14 +91,15 @@ enum ImportBenchmark {
     }
 
     /// One `recordonce import` process; its wall time, peak memory, and the events it appended.
-    static func importFile(_ entry: FileEntry, district: String, binary: String, url: String,
+    static func importFile(_ entry: FileEntry, district: String, binary: String, url: String, work: String,
                            connection: PostgresConnection) throws -> Run {
         let before = try ChangeLog.head(connection)
         let start = DispatchTime.now().uptimeNanoseconds
+        let log = work + "/" + entry.adapter + ".log"
         let (status, maxRSS) = try spawnAndWait(binary, ["import", entry.adapter, district + "/" + entry.file,
-                                                         "--database-url", url, "--log-level", "error"])
+                                                         "--database-url", url, "--log-level", "error"], log: log)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        guard status == 0 else { throw BenchmarkError("recordonce import \(entry.adapter) exited with \(status)") }
+        guard status == 0 else { throw BenchmarkError("recordonce import \(entry.adapter) exited with \(status); see \(log)") }
         return Run(seconds: seconds, maxRSSKilobytes: maxRSS, events: try ChangeLog.head(connection) - before)
     }
 
@@ -160,16 +161,17 @@ enum ImportBenchmark {
 
     /// Runs a program and waits for it, returning its exit status and peak resident set size in
     /// kilobytes (from wait4's resource usage, which Foundation's Process does not expose).
-    static func spawnAndWait(_ program: String, _ arguments: [String]) throws -> (status: Int32, maxRSSKilobytes: Int) {
+    static func spawnAndWait(_ program: String, _ arguments: [String], log: String) throws -> (status: Int32, maxRSSKilobytes: Int) {
         var pid: pid_t = 0
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        // The child's progress and summary would interleave with the table: send them away.
+        // The child's progress and summary would interleave with the table: its stdout is dropped,
+        // its stderr (progress, errors) kept in a log file.
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         let spawned = posix_spawn(&pid, program, &actions, nil, argv, environ)
         guard spawned == 0 else { throw BenchmarkError("cannot start \(program): \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
