@@ -48,7 +48,7 @@ let package = Package(
         // The change feed: subscriptions, scopes, masking, CloudEvents, pull/SSE/webhook delivery, audit.
         .target(name: "Feed", dependencies: ["RecordStore", "Store", "Catalog", "Secrets", "Telemetry", "JSON5", "HTTP", "HTTPClient"], swiftSettings: strict),
         // A synthetic district and its departments' systems, for the demo, the tests and the benchmarks.
-        .target(name: "DemoDepartments", dependencies: ["Catalog", "Secrets", "HTTP", "Store", "Telemetry"], swiftSettings: strict),
+        .target(name: "DemoDepartments", dependencies: ["Catalog", "Secrets", "HTTP", "HTTPClient", "Store", "Telemetry"], swiftSettings: strict),
         // Wiring: API, auth, lifecycle.
         .target(name: "Hub", dependencies: ["RecordStore", "Adapters", "Feed", "HTTPClient", "Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"],
                 resources: [.copy("Resources/openapi.json")], swiftSettings: strict),

@@ -9,6 +9,7 @@ import JSON5
 ///   mapping: "police-hukou.json5",   // under the mappings folder
 ///   token: { env: "POLICE_HUKOU_TOKEN" },   // or { file: "..." } or { sha256: "<hex>" }
 ///   description: "公安人口户籍系统",
+///   pull: { kind: "http-json", every: "5m", url: "...", ... },   // absent: the department pushes
 /// }
 /// ```
 public struct AdapterDeclaration: Sendable, Equatable {
@@ -21,16 +22,19 @@ public struct AdapterDeclaration: Sendable, Equatable {
     /// Where the department's push token is found; nil when only admins may push.
     public var token: SecretReference?
     public var description: String?
+    /// How the hub pulls from the system; nil for systems that push.
+    public var pull: PullDeclaration?
     /// The file the declaration came from.
     public var file: String
 
     public init(id: String, department: String, mapping: String, token: SecretReference? = nil,
-                description: String? = nil, file: String = "<memory>") {
+                description: String? = nil, pull: PullDeclaration? = nil, file: String = "<memory>") {
         self.id = id
         self.department = department
         self.mapping = mapping
         self.token = token
         self.description = description
+        self.pull = pull
         self.file = file
     }
 }

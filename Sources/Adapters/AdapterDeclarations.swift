@@ -7,10 +7,10 @@ public enum AdapterDeclarations {
     /// The departments the catalog ranks as authorities.
     public static let departments = ["police", "social-security", "health", "civil-affairs"]
 
-    static let knownKeys: Set<String> = ["id", "department", "mapping", "token", "description"]
+    static let knownKeys: Set<String> = ["id", "department", "mapping", "token", "description", "pull"]
 
     /// Loads every `*.json5` file in `directory`, sorted by name; throws every problem at once.
-    public static func load(directory: String) throws(AdapterLoadError) -> [AdapterDeclaration] {
+    public static func load(directory: String, kinds: [any PullKind.Type] = PullKinds.all) throws(AdapterLoadError) -> [AdapterDeclaration] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json5") }.sorted()
@@ -26,7 +26,7 @@ public enum AdapterDeclarations {
                 problems.append(AdapterProblem(file: path, position: nil, path: "", message: "cannot read the file"))
                 continue
             }
-            switch parse(Array(data), file: path) {
+            switch parse(Array(data), file: path, kinds: kinds) {
             case .success(let adapter): adapters.append(adapter)
             case .failure(let error): problems += error.problems
             }
@@ -43,8 +43,10 @@ public enum AdapterDeclarations {
         return adapters
     }
 
-    /// Parses one declaration, collecting every problem.
-    public static func parse(_ bytes: [UInt8], file: String) -> Result<AdapterDeclaration, AdapterLoadError> {
+    /// Parses one declaration, collecting every problem. A `pull` object is checked against
+    /// `kinds` (unknown kind, bad schedule, and whatever the kind's own `validate` finds).
+    public static func parse(_ bytes: [UInt8], file: String,
+                             kinds: [any PullKind.Type] = PullKinds.all) -> Result<AdapterDeclaration, AdapterLoadError> {
         let root: JSONNode
         do {
             root = try JSON5.parseDocument(bytes, file: file)
@@ -85,11 +87,69 @@ public enum AdapterDeclarations {
         if let node = root["description"] {
             if let text = node.stringValue { description = text } else { problem(node, "description", "must be a string") }
         }
+        var pull: PullDeclaration?
+        if let node = root["pull"], !node.isNull {
+            pull = parsePull(node, file: file, kinds: kinds, problems: &problems)
+        }
         guard problems.isEmpty, let id, let department, let mapping else {
             return .failure(AdapterLoadError(problems: problems))
         }
         return .success(AdapterDeclaration(id: id, department: department, mapping: mapping, token: token,
-                                           description: description, file: file))
+                                           description: description, pull: pull, file: file))
+    }
+
+    /// Keys that look like scheduler settings but are not: the scheduler's lease and backoff are
+    /// the hub's (HubConfiguration.scheduler), and an adapter is stopped by pausing it.
+    static let unsupportedPullKeys: [(String, String)] = [
+        ("enabled", "not a setting: pause the adapter (POST /v1/adapters/{id}/pause) or leave out its pull"),
+        ("backoff", "not a setting: retries back off by the hub's rules (docs/adapters.md, Failures)"),
+        ("lease", "not a setting: leases are the hub's (docs/adapters.md, Scheduling)"),
+    ]
+
+    /// `pull: { kind, every, ...settings }`: the framework's keys here, the rest by the kind.
+    static func parsePull(_ node: JSONNode, file: String, kinds: [any PullKind.Type],
+                          problems: inout [AdapterProblem]) -> PullDeclaration? {
+        func problem(_ at: JSONNode?, _ path: String, _ message: String) {
+            problems.append(AdapterProblem(file: file, position: at?.position ?? node.position, path: path, message: message))
+        }
+        guard node.members != nil else {
+            problem(node, "pull", "must be an object: { kind: \"...\", every: \"5m\", ... }")
+            return nil
+        }
+        let known = kinds.map { $0.name }.sorted().joined(separator: ", ")
+        var kind: (any PullKind.Type)?
+        var kindName: String?
+        if let kindNode = node["kind"] {
+            if let name = kindNode.stringValue, !name.isEmpty {
+                kindName = name
+                kind = PullKinds.named(name, in: kinds)
+                if kind == nil {
+                    problem(kindNode, "pull.kind", "unknown pull kind '\(name)' (known: \(known.isEmpty ? "none" : known))")
+                }
+            } else {
+                problem(kindNode, "pull.kind", "must be a non-empty string")
+            }
+        } else {
+            problem(nil, "pull.kind", "missing (known: \(known.isEmpty ? "none" : known))")
+        }
+        var every: Double?
+        if let everyNode = node["every"] {
+            switch PullSchedule.seconds(everyNode) {
+            case .success(let seconds): every = seconds
+            case .failure(let error): problem(everyNode, "pull.every", error.message)
+            }
+        } else {
+            problem(nil, "pull.every", "missing: how often to pull, e.g. \"5m\"")
+        }
+        // Per-adapter scheduler knobs are not settings: say what to do instead of ignoring them.
+        for (key, advice) in unsupportedPullKeys {
+            if let member = node.member(key) {
+                problems.append(AdapterProblem(file: file, position: member.keyPosition, path: "pull.\(key)", message: advice))
+            }
+        }
+        if let kind { problems += kind.validate(node, file: file) }
+        guard let kindName, kind != nil, let every else { return nil }
+        return PullDeclaration(kind: kindName, every: every, settings: node)
     }
 
     static func parseSecret(_ node: JSONNode, path: String, problem: (JSONNode?, String, String) -> Void) -> SecretReference? {

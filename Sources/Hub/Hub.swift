@@ -1,3 +1,4 @@
+import Adapters
 import Feed
 import Foundation
 import HTTP
@@ -22,6 +23,10 @@ public final class Hub: @unchecked Sendable {
     public private(set) var ingest: IngestService!
     /// The change feed: subscriptions, pull/SSE/webhook delivery, audit (after `start()`).
     public private(set) var feed: FeedService?
+    /// Adapter registrations and run state (after `start()`).
+    public private(set) var adapters: AdapterRegistrations!
+    /// This process's pull scheduler; nil when `runsAdapterScheduler` is false.
+    public private(set) var scheduler: AdapterScheduler?
     let migrator = Migrator(migrations: Schema.migrations)
 
     public init(configuration: HubConfiguration, logger: Logger) {
@@ -51,15 +56,36 @@ public final class Hub: @unchecked Sendable {
                                     configured: configuration.adminToken, logger: logger)
         try registry.registerTokens(pool: pool, adaptersDirectory: configuration.adaptersDirectory, logger: logger)
         ingest = IngestService(registry: registry, store: RecordStore(pool: pool, rules: registry.rules))
+        let adapterStore = AdapterRunStore(pool: pool)
+        adapters = AdapterRegistrations(registry: registry, store: adapterStore, configuration: configuration,
+                                        logger: logger.child(label: "adapters"))
+        do {
+            try adapters.storeFileDeclarations()
+            try adapters.refresh()
+        } catch {
+            stop()
+            throw error
+        }
+        AdapterMetrics(store: adapterStore).register(in: metrics)
+        if configuration.runsAdapterScheduler {
+            var schedulerConfiguration = configuration.scheduler
+            schedulerConfiguration.kinds = configuration.pullKinds
+            schedulerConfiguration.baseDirectory = configuration.adaptersDirectory
+            scheduler = AdapterScheduler(store: adapterStore, sink: IngestPageSink(ingest: ingest, registrations: adapters), configuration: schedulerConfiguration,
+                                         logger: logger.child(label: "scheduler"), metrics: metrics)
+        }
         let router = Router(defaultBodyLimit: configuration.maxRequestBody)
-        SystemRoutes(pool: pool, migrator: migrator, metrics: metrics).register(on: router)
         let auth = Authenticator(pool: pool)
+        SystemRoutes(pool: pool, migrator: migrator, metrics: metrics).register(on: router)
         let feed = FeedService(store: ingest.store, catalog: registry.catalog, settings: configuration.feed, logger: logger.child(label: "feed"))
         feed.start()
         self.feed = feed
         let feedRoutes = feed.routes { request in try auth.feedCaller(request) }
         feedRoutes.register(on: router)
-        RecordRoutes(ingest: ingest, auth: auth, maxIngestBody: configuration.maxIngestBody, feed: feed, feedRoutes: feedRoutes).register(on: router)
+        RecordRoutes(ingest: ingest, auth: auth, maxIngestBody: configuration.maxIngestBody, adapters: adapterStore,
+                     feed: feed, feedRoutes: feedRoutes).register(on: router)
+        let scheduler = self.scheduler
+        AdapterRoutes(registrations: adapters, auth: auth, wake: { scheduler?.wake() }).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
                                 threads: configuration.httpThreads, logger: logger.child(label: "http"), metrics: metrics)
         do {
@@ -70,11 +96,16 @@ public final class Hub: @unchecked Sendable {
         }
         self.server = server
         self.router = router
+        adapters.startRefreshing(every: configuration.adapterRefreshSeconds)
+        scheduler?.start()
         logger.info("hub listening", ["host": configuration.host, "port": String(server.boundPort)])
     }
 
     /// Stops the HTTP server, closes the pool, and stops the embedded cluster. Safe to call twice.
     public func stop() {
+        scheduler?.stop()
+        scheduler = nil
+        adapters?.stop()
         server?.stop()
         server = nil
         feed?.stop()

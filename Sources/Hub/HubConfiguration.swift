@@ -1,3 +1,4 @@
+import Adapters
 import Feed
 import Foundation
 import Telemetry
@@ -31,6 +32,14 @@ public struct HubConfiguration: Sendable {
     public var maxIngestBody: Int = 32 << 20
     /// Embedded cluster only: fsync on (false for throwaway test hubs).
     public var durableEmbeddedDatabase: Bool = true
+    /// Run pull adapters in this process (false: this hub only serves the API and takes pushes).
+    public var runsAdapterScheduler: Bool = true
+    /// The pull kinds declarations may use.
+    public var pullKinds: [any PullKind.Type] = PullKinds.all
+    /// Lease, tick, concurrency and backoff of the pull scheduler.
+    public var scheduler = SchedulerConfiguration()
+    /// How often this process picks up adapter registrations made through another hub process.
+    public var adapterRefreshSeconds: Double = 2
     /// The change feed: audit retention, SSE heartbeat, webhook retries and disabling.
     public var feed = FeedSettings()
 

@@ -14,16 +14,46 @@ public struct RegisteredAdapter: Sendable {
     public let problems: [String]
 }
 
-/// The catalog, the adapters and their compiled mappings, loaded once at start-up.
+/// The catalog, the adapters and their compiled mappings.
 ///
-/// A catalog that does not load stops the hub (nothing can be mapped without it). An adapter
-/// whose mapping does not compile is kept, disabled, with its problems, so that one broken
-/// mapping never takes the other departments down.
+/// The catalog is loaded once at start-up; a catalog that does not load stops the hub (nothing can
+/// be mapped without it). Adapters can be added, replaced and removed while the hub runs
+/// (`put`, `remove`; thread-safe), so a push to an adapter registered over HTTP works at once.
+/// An adapter whose mapping does not compile is kept, disabled, with its problems, so that one
+/// broken mapping never takes the other departments down.
 public struct IngestRegistry: Sendable {
     public let catalog: Catalog
     public let schema: MappingSchema
     public let rules: StoreRules
-    public let adapters: [String: RegisteredAdapter]
+    /// Folder of the mapping files (an adapter's `mapping` is relative to it).
+    public let mappingsDirectory: String
+    private let table: AdapterTable
+
+    init(catalog: Catalog, schema: MappingSchema, rules: StoreRules, mappingsDirectory: String,
+         adapters: [String: RegisteredAdapter]) {
+        self.catalog = catalog
+        self.schema = schema
+        self.rules = rules
+        self.mappingsDirectory = mappingsDirectory
+        table = AdapterTable(adapters)
+    }
+
+    /// Every adapter now (a snapshot).
+    public var adapters: [String: RegisteredAdapter] { table.snapshot }
+
+    /// One adapter, without copying the table.
+    public func adapter(_ id: String) -> RegisteredAdapter? { table[id] }
+
+    /// Adds or replaces an adapter.
+    public func put(_ adapter: RegisteredAdapter) { table.put(adapter) }
+
+    /// Removes an adapter; pushes to it get 404 from now on.
+    public func remove(_ id: String) { table.remove(id) }
+
+    /// Compiles a declaration's mapping against this registry's catalog.
+    public func compile(_ declaration: AdapterDeclaration) -> RegisteredAdapter {
+        Self.compile(declaration, mappings: mappingsDirectory, schema: schema)
+    }
 
     public static func load(_ configuration: HubConfiguration, logger: Logger) throws -> IngestRegistry {
         let catalog: Catalog
@@ -37,7 +67,7 @@ public struct IngestRegistry: Sendable {
         if FileManager.default.fileExists(atPath: configuration.adaptersDirectory) {
             let declarations: [AdapterDeclaration]
             do {
-                declarations = try AdapterDeclarations.load(directory: configuration.adaptersDirectory)
+                declarations = try AdapterDeclarations.load(directory: configuration.adaptersDirectory, kinds: configuration.pullKinds)
             } catch {
                 throw HubError("adapter declarations in \(configuration.adaptersDirectory) have problems:\n\(error)")
             }
@@ -52,7 +82,20 @@ public struct IngestRegistry: Sendable {
         } else {
             logger.warning("no adapters folder; only admins can push, to no adapter", ["folder": configuration.adaptersDirectory])
         }
-        return IngestRegistry(catalog: catalog, schema: schema, rules: StoreRules(catalog: catalog), adapters: adapters)
+        return IngestRegistry(catalog: catalog, schema: schema, rules: StoreRules(catalog: catalog),
+                              mappingsDirectory: configuration.mappingsDirectory, adapters: adapters)
+    }
+
+    /// The catalog alone, with no adapter (for checking declarations offline).
+    public static func catalogOnly(catalogDirectory: String, mappingsDirectory: String) throws -> IngestRegistry {
+        let catalog: Catalog
+        do {
+            catalog = try Catalog.load(directory: catalogDirectory)
+        } catch {
+            throw HubError("the catalog in \(catalogDirectory) does not load:\n\(error)")
+        }
+        return IngestRegistry(catalog: catalog, schema: MappingSchema(catalog: catalog), rules: StoreRules(catalog: catalog),
+                              mappingsDirectory: mappingsDirectory, adapters: [:])
     }
 
     static func compile(_ declaration: AdapterDeclaration, mappings: String, schema: MappingSchema) -> RegisteredAdapter {
@@ -89,15 +132,20 @@ public struct IngestRegistry: Sendable {
                 logger.warning("adapter token not registered: \(error)", ["adapter": adapter.declaration.id])
                 continue
             }
-            let bytes = PostgresBytes(hexDigest: hash)
-            try pool.transaction { c in
-                try c.execute("UPDATE api_tokens SET revoked_at = now() WHERE kind = 'adapter' AND subject = $1 AND token_hash <> $2 AND revoked_at IS NULL",
-                              [adapter.declaration.id, bytes])
-                try c.execute("""
-                    INSERT INTO api_tokens (kind, subject, token_hash) VALUES ('adapter', $1, $2)
-                    ON CONFLICT (token_hash) DO UPDATE SET kind = 'adapter', subject = EXCLUDED.subject, revoked_at = NULL
-                    """, [adapter.declaration.id, bytes])
-            }
+            try Self.storeToken(hash: hash, adapterID: adapter.declaration.id, pool: pool)
+        }
+    }
+
+    /// Makes `hash` the adapter's one live push token (its earlier ones are revoked).
+    static func storeToken(hash: String, adapterID: String, pool: ConnectionPool) throws {
+        let bytes = PostgresBytes(hexDigest: hash)
+        try pool.transaction { c in
+            try c.execute("UPDATE api_tokens SET revoked_at = now() WHERE kind = 'adapter' AND subject = $1 AND token_hash <> $2 AND revoked_at IS NULL",
+                          [adapterID, bytes])
+            try c.execute("""
+                INSERT INTO api_tokens (kind, subject, token_hash) VALUES ('adapter', $1, $2)
+                ON CONFLICT (token_hash) DO UPDATE SET kind = 'adapter', subject = EXCLUDED.subject, revoked_at = NULL
+                """, [adapterID, bytes])
         }
     }
 }
@@ -113,4 +161,17 @@ extension PostgresBytes {
         }
         self.init(bytes)
     }
+}
+
+/// The adapters of a registry behind a lock: read by every push, changed by registrations.
+final class AdapterTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var adapters: [String: RegisteredAdapter]
+
+    init(_ adapters: [String: RegisteredAdapter]) { self.adapters = adapters }
+
+    var snapshot: [String: RegisteredAdapter] { lock.withLock { adapters } }
+    subscript(id: String) -> RegisteredAdapter? { lock.withLock { adapters[id] } }
+    func put(_ adapter: RegisteredAdapter) { lock.withLock { adapters[adapter.declaration.id] = adapter } }
+    func remove(_ id: String) { _ = lock.withLock { adapters.removeValue(forKey: id) } }
 }

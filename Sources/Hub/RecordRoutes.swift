@@ -1,3 +1,4 @@
+import Adapters
 import Feed
 import Foundation
 import HTTP
@@ -10,6 +11,8 @@ struct RecordRoutes {
     let ingest: IngestService
     let auth: Authenticator
     let maxIngestBody: Int
+    /// Push counters per adapter (records in, accepted, rejected).
+    let adapters: AdapterRunStore
     /// Audit of admin reads, and snapshot pages for subscriber tokens.
     let feed: FeedService?
     let feedRoutes: FeedRoutes?
@@ -118,6 +121,7 @@ struct RecordRoutes {
         default: throw HTTPError.forbidden("this token may not push to adapter '\(adapterID)'")
         }
         let outcome = try ingest.ingest(adapterID: adapterID, body: request.body, name: "body")
+        try adapters.recordPush(id: adapterID, counts: outcome.counts)
         var w = JSONWriter()
         w.string("adapter", adapterID)
         var totals = JSONWriter()

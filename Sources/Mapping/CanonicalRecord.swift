@@ -171,10 +171,12 @@ public struct MappingResult: Sendable {
 }
 
 /// JSON string escaping straight into a byte buffer.
-enum JSONBytes {
+/// JSON text as UTF-8 bytes (strings escaped per RFC 8259), for writers that build JSON without
+/// intermediate Strings.
+public enum JSONBytes {
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func appendString(_ s: String, to out: inout [UInt8]) {
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(0x22)
         var s = s
         s.withUTF8 { b in

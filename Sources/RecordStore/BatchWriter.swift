@@ -17,6 +17,8 @@ struct BatchWriter {
     private var outcomes: [RecordOutcome?] = []
     private var landing: [LandingKey: String] = [:]
     private var landingOrder: [LandingKey] = []
+    /// Landing rows that already exist (updated in place; the rest are new and sent with COPY).
+    private var landedBefore = Set<LandingKey>()
     private var rejects: [(key: String?, position: String, issues: String, record: String?, fingerprint: [UInt8])] = []
 
     init(connection: PostgresConnection, rules: StoreRules, adapter: AdapterDeclaration, plan: MappingPlan, observedAt: String) {
@@ -32,9 +34,11 @@ struct BatchWriter {
         let index: Int
         let record: CanonicalRecord
         let provenance: FieldProvenance
+        /// The record's JSON as a first version, made when the batch was prepared.
+        let first: FirstVersion?
     }
 
-    mutating func store(_ batch: BatchPreparation, checkpoint: String?, reprocess: Bool) throws -> BatchOutcome {
+    mutating func store(_ batch: PreparedBatch, checkpoint: String?, reprocess: Bool) throws -> BatchOutcome {
         outcomes = Array(repeating: nil, count: batch.count)
         for (index, error) in batch.unreadable {
             let problem = RecordOutcome.Problem(field: "record", rule: error.kind.rawValue, message: error.message, severity: "error")
@@ -50,7 +54,7 @@ struct BatchWriter {
         var bound: [String: [Bound]] = [:]   // "resource\u{1F}key" -> observations
         var entityOrder: [(resource: String, key: String)] = []
         for p in toMap {
-            let result = plan.apply(p.record)
+            let result = p.mapped ?? plan.apply(p.record)
             let problems = result.issues.map {
                 RecordOutcome.Problem(field: $0.field, rule: $0.rule, message: $0.message, severity: $0.severity.rawValue)
             }
@@ -79,10 +83,12 @@ struct BatchWriter {
             }
             let provenance = FieldProvenance(adapter: adapter.id, department: adapter.department, sourceKey: p.key,
                                              mappingID: plan.id, mappingVersion: plan.version, observedAt: observedAt)
-            for (resource, key, record) in keyed {
+            for (i, (resource, key, record)) in keyed.enumerated() {
                 let id = resource + "\u{1F}" + key
                 if bound[id] == nil { entityOrder.append((resource, key)) }
-                bound[id, default: []].append(Bound(index: p.index, record: record, provenance: provenance))
+                // keyed holds every canonical record (an incomplete identity rejects the record above).
+                let first = p.firstVersions.count == keyed.count ? p.firstVersions[i] : nil
+                bound[id, default: []].append(Bound(index: p.index, record: record, provenance: provenance, first: first))
             }
             outcomes[p.index] = RecordOutcome(position: position, sourceKey: p.key, status: .accepted, problems: problems, entities: [])
             land(p, status: "accepted")
@@ -109,24 +115,21 @@ struct BatchWriter {
 
     // MARK: landing
 
-    private mutating func changedRecords(_ prepared: [BatchPreparation.Prepared]) throws -> [BatchPreparation.Prepared] {
-        guard !prepared.isEmpty else { return [] }
-        let keys = Array(Set(prepared.map(\.key)))
-        let rows = try connection.query("""
-            SELECT source_key, content_hash, status, mapping_version FROM landing
-            WHERE adapter = $1 AND source_key = ANY($2::text[])
-            """, [adapter.id, keys])
-        var seen = Set<LandingKey>()
-        for row in rows.rows {
-            // A rejected record is worth another try once the mapping has changed.
-            if row["status"] == "rejected" && Int(row["mapping_version"] ?? "") != plan.version { continue }
-            guard let hash = PostgresBytes(postgresText: row["content_hash"]!)?.bytes else { continue }
-            seen.insert(LandingKey(key: row["source_key"]!, hash: hash))
+    private mutating func changedRecords(_ prepared: [PreparedBatch.Prepared]) throws -> [PreparedBatch.Prepared] {
+        let candidates = prepared.filter { !$0.landedBefore }
+        for p in prepared where p.landedBefore {
+            outcomes[p.index] = RecordOutcome(position: p.record.locator.description, sourceKey: p.key, status: .unchanged, problems: [], entities: [])
         }
-        var changed: [BatchPreparation.Prepared] = []
-        for p in prepared {
+        guard !candidates.isEmpty else { return [] }
+        // Looked at again inside the transaction: another writer may have landed some since.
+        let landing = try LandingLookup.lookup(candidates.map { ($0.key, $0.hash) }, adapter: adapter.id,
+                                               mappingVersion: plan.version, in: connection)
+        landedBefore = landing.all
+        var repeated = landing.settled
+        var changed: [PreparedBatch.Prepared] = []
+        for p in candidates {
             // Seen before (or earlier in this batch) with this very content: nothing to do.
-            if !seen.insert(LandingKey(key: p.key, hash: p.hash)).inserted {
+            if !repeated.insert(LandingKey(key: p.key, hash: p.hash)).inserted {
                 outcomes[p.index] = RecordOutcome(position: p.record.locator.description, sourceKey: p.key, status: .unchanged, problems: [], entities: [])
             } else {
                 changed.append(p)
@@ -135,12 +138,7 @@ struct BatchWriter {
         return changed
     }
 
-    private struct LandingKey: Hashable {
-        let key: String
-        let hash: [UInt8]
-    }
-
-    private mutating func land(_ p: BatchPreparation.Prepared, status: String) {
+    private mutating func land(_ p: PreparedBatch.Prepared, status: String) {
         let id = LandingKey(key: p.key, hash: p.hash)
         if landing[id] == nil { landingOrder.append(id) }
         landing[id] = status
@@ -148,13 +146,34 @@ struct BatchWriter {
 
     private func writeLanding() throws {
         guard !landingOrder.isEmpty else { return }
+        let fresh = landingOrder.filter { !landedBefore.contains($0) }
+        let known = landingOrder.filter { landedBefore.contains($0) }
+        do {
+            if !fresh.isEmpty {
+                try connection.transaction { c in
+                    try c.copyIn("COPY landing (adapter, source_key, content_hash, status, mapping_version) FROM STDIN") { w in
+                        let version = String(plan.version)
+                        for id in fresh {
+                            try w.appendRow([adapter.id, id.key, PostgresBytes(id.hash).postgresText, landing[id]!, version])
+                        }
+                    }
+                }
+            }
+            try upsertLanding(known)
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            // A concurrent delivery landed some of the same content first.
+            try upsertLanding(landingOrder)
+        }
+    }
+
+    private func upsertLanding(_ keys: [LandingKey]) throws {
+        guard !keys.isEmpty else { return }
         try connection.execute("""
             INSERT INTO landing (adapter, source_key, content_hash, status, mapping_version)
             SELECT $1, k, h, s, $5 FROM unnest($2::text[], $3::bytea[], $4::text[]) AS u(k, h, s)
             ON CONFLICT (adapter, source_key, content_hash) DO UPDATE
               SET status = EXCLUDED.status, mapping_version = EXCLUDED.mapping_version, last_changed = now()
-            """, [adapter.id, landingOrder.map(\.key), landingOrder.map { PostgresBytes($0.hash) },
-                  landingOrder.map { landing[$0]! }, plan.version])
+            """, [adapter.id, keys.map(\.key), keys.map { PostgresBytes($0.hash) }, keys.map { landing[$0]! }, plan.version])
     }
 
     private func writeRejects() throws {
@@ -175,10 +194,11 @@ struct BatchWriter {
         let resource: String
         let key: String
         let previousVersion: Int
-        let fields: [String: GoldenField]
         let changed: [String]
         let record: String
         let provenance: String
+        /// The change event's sources: each source of a changed value with the fields it gave.
+        let sources: String
     }
 
     private mutating func merge(bound: [String: [Bound]], order: [(resource: String, key: String)],
@@ -196,18 +216,8 @@ struct BatchWriter {
         // New entities: written once, with their whole first version.
         if !missing.isEmpty {
             let fresh = missing.compactMap { merged(resource: $0.resource, key: $0.key, version: 0, current: [:], bound: bound) }
-            let inserted = try connection.query("""
-                INSERT INTO entities (resource, identity_key, version, record, provenance)
-                SELECT r, k, 1, rec::jsonb, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(r, k, rec, p)
-                ON CONFLICT (resource, identity_key) DO NOTHING
-                RETURNING id, resource, identity_key
-                """, [fresh.map(\.resource), fresh.map(\.key), fresh.map(\.record), fresh.map(\.provenance)])
-            var ids: [String: String] = [:]
-            for row in inserted.rows { ids[row["resource"]! + "\u{1F}" + row["identity_key"]!] = row["id"]! }
-            var raced: [(resource: String, key: String)] = []
-            for m in fresh {
-                if let id = ids[m.resource + "\u{1F}" + m.key] { writes.append((id, m)) } else { raced.append((m.resource, m.key)) }
-            }
+            let (created, raced) = try insertNew(fresh)
+            writes += created
             // Another batch created some of them meanwhile: merge into theirs like any existing entity.
             if !raced.isEmpty { existing += try lockExisting(raced) }
         }
@@ -232,20 +242,20 @@ struct BatchWriter {
         for w in writes + updates { note(entity: w.id, resource: w.merged.resource, key: w.merged.key, bound: bound) }
 
         if !updates.isEmpty {
+            // The version being superseded moves to entity_versions, inside PostgreSQL.
+            let ids = updates.map(\.id)
             try connection.execute("""
-                UPDATE entities e SET version = u.v, record = u.r::jsonb, provenance = u.p::jsonb, updated_at = now()
-                FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, v, r, p) WHERE e.id = u.id
-                """, [updates.map(\.id), updates.map { $0.merged.previousVersion + 1 }, updates.map(\.merged.record),
-                      updates.map(\.merged.provenance)])
+                INSERT INTO entity_versions (entity_id, version, record, provenance, changed_fields, created_at)
+                SELECT id, version, record, provenance, changed_fields, updated_at FROM entities WHERE id = ANY($1::uuid[])
+                """, [ids])
+            try connection.execute("""
+                UPDATE entities e SET version = u.v, record = u.r::jsonb, provenance = u.p::json, changed_fields = u.c::text[],
+                       updated_at = now()
+                FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[]) AS u(id, v, r, p, c) WHERE e.id = u.id
+                """, [ids, updates.map { $0.merged.previousVersion + 1 }, updates.map(\.merged.record),
+                      updates.map(\.merged.provenance), updates.map { $0.merged.changed.postgresText ?? "{}" }])
         }
         let all = writes + updates
-        if !all.isEmpty {
-            try connection.copyIn("COPY entity_versions (entity_id, version, record, provenance, changed_fields) FROM STDIN") { w in
-                for (id, m) in all {
-                    try w.appendRow([id, String(m.previousVersion + 1), m.record, m.provenance, m.changed.postgresText])
-                }
-            }
-        }
         if !conflicts.entity.isEmpty {
             try connection.execute("""
                 INSERT INTO conflicts (entity_id, resource, field, golden, challenger, challenger_adapter)
@@ -260,7 +270,39 @@ struct BatchWriter {
         return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
             NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
                            operation: m.previousVersion == 0 ? .created : .updated, changedFields: m.changed,
-                           record: m.record, sources: GoldenRecordCodec.sourcesJSON(m.fields, changed: m.changed))
+                           record: nil, sources: m.sources)
+        }
+    }
+
+    /// Inserts entities that did not exist when the batch locked its keys. The fast way is COPY
+    /// with ids made here; when a concurrent batch created one of the keys first (a unique
+    /// violation), the COPY is undone and an INSERT ... ON CONFLICT DO NOTHING sorts out which
+    /// keys are ours and which raced.
+    private func insertNew(_ fresh: [Merged]) throws -> (created: [(id: String, merged: Merged)], raced: [(resource: String, key: String)]) {
+        guard !fresh.isEmpty else { return ([], []) }
+        let now = Date()
+        let created = fresh.map { (id: EntityID.make(at: now), merged: $0) }
+        do {
+            try connection.transaction { c in
+                try c.copyIn("COPY entities (id, resource, identity_key, version, record, provenance, changed_fields) FROM STDIN") { w in
+                    for (id, m) in created {
+                        try w.appendRow([id, m.resource, m.key, "1", m.record, m.provenance, m.changed.postgresText ?? "{}"])
+                    }
+                }
+            }
+            return (created, [])
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            let inserted = try connection.query("""
+                INSERT INTO entities (id, resource, identity_key, version, record, provenance, changed_fields)
+                SELECT i, r, k, 1, rec::jsonb, p::json, c::text[]
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(i, r, k, rec, p, c)
+                ON CONFLICT (resource, identity_key) DO NOTHING
+                RETURNING id
+                """, [created.map(\.id), fresh.map(\.resource), fresh.map(\.key), fresh.map(\.record), fresh.map(\.provenance),
+                      fresh.map { $0.changed.postgresText ?? "{}" }])
+            let ours = Set(inserted.rows.compactMap { $0["id"] })
+            return (created.filter { ours.contains($0.id) },
+                    created.filter { !ours.contains($0.id) }.map { ($0.merged.resource, $0.merged.key) })
         }
     }
 
@@ -281,6 +323,11 @@ struct BatchWriter {
     private func merged(resource: String, key: String, version: Int, current: [String: GoldenField], bound: [String: [Bound]],
                         conflicts: (FieldConflict) -> Void = { _ in }) -> Merged? {
         guard let observations = bound[resource + "\u{1F}" + key], let spec = rules.resources[resource] else { return nil }
+        if current.isEmpty, observations.count == 1, !observations[0].record.fields.isEmpty {
+            let first = observations[0].first ?? GoldenRecordCodec.firstVersion(observations[0].record, provenance: observations[0].provenance)
+            return Merged(resource: resource, key: key, previousVersion: version, changed: first.changed,
+                          record: first.record, provenance: first.provenance, sources: first.sources)
+        }
         var seen: [Observation] = []
         for b in observations {
             for field in b.record.fields {
@@ -290,9 +337,10 @@ struct BatchWriter {
         let outcome = Survivorship(authorities: spec.authorities).merge(current, seen)
         outcome.conflicts.forEach(conflicts)
         guard !outcome.changedFields.isEmpty else { return nil }
-        return Merged(resource: resource, key: key, previousVersion: version, fields: outcome.fields, changed: outcome.changedFields,
+        return Merged(resource: resource, key: key, previousVersion: version, changed: outcome.changedFields,
                       record: GoldenRecordCodec.recordJSON(outcome.fields, order: spec.fieldOrder),
-                      provenance: GoldenRecordCodec.provenanceJSON(outcome.fields, order: spec.fieldOrder))
+                      provenance: GoldenRecordCodec.provenanceJSON(outcome.fields, order: spec.fieldOrder),
+                      sources: GoldenRecordCodec.sourcesJSON(outcome.fields, changed: outcome.changedFields))
     }
 
     /// Records which entity each accepted source record touched.

@@ -138,6 +138,40 @@ enum GoldenRecordCodec {
         }.joined(separator: ",") + "]"
     }
 
+    /// The first version of an entity seen in one source record: every field is new and comes
+    /// from that one source, so survivorship has nothing to decide. Record, compact provenance and
+    /// event sources are written straight from the canonical record (the hot path of a first
+    /// load); they equal what `recordJSON`, `provenanceJSON` and `sourcesJSON` give.
+    static func firstVersion(_ record: CanonicalRecord, provenance p: FieldProvenance) -> FirstVersion {
+        var recordBytes: [UInt8] = []
+        recordBytes.reserveCapacity(64 + record.fields.count * 32)
+        record.writeFieldsJSON(to: &recordBytes)
+        let source = Array(provenanceObject(p).utf8)
+        var names: [UInt8] = []          // "a","b",...
+        var pointers: [UInt8] = []       // "a":0,"b":0,...
+        names.reserveCapacity(record.fields.count * 16)
+        pointers.reserveCapacity(record.fields.count * 18)
+        for (i, field) in record.fields.enumerated() {
+            if i > 0 { names.append(0x2C); pointers.append(0x2C) }
+            let start = names.count
+            JSONBytes.appendString(field.name, to: &names)
+            pointers.append(contentsOf: names[start...])
+            pointers.append(0x3A); pointers.append(0x30)
+        }
+        var provenance = Array(#"{"sources":["#.utf8)
+        provenance += source
+        provenance += Array(#"],"fields":{"#.utf8)
+        provenance += pointers
+        provenance += [0x7D, 0x7D]
+        var sources: [UInt8] = [0x5B]
+        sources += source.dropLast()
+        sources += Array(#","fields":["#.utf8)
+        sources += names
+        sources += [0x5D, 0x7D, 0x5D]
+        return FirstVersion(record: String(decoding: recordBytes, as: UTF8.self), provenance: String(decoding: provenance, as: UTF8.self),
+                            sources: String(decoding: sources, as: UTF8.self), changed: record.fields.map(\.name))
+    }
+
     /// A conflict side: `{"value": ..., "provenance": {...}}`.
     static func conflictSide(_ field: GoldenField) -> String {
         "{\"value\":\(field.value),\"provenance\":\(provenanceObject(field.provenance))}"

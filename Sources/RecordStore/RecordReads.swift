@@ -49,9 +49,12 @@ extension RecordStore {
         return try pool.withConnection { c in
             let row: Row?
             if let version {
+                // The current version lives in entities, superseded ones in entity_versions.
                 row = try c.query("""
-                    SELECT e.id, e.resource, e.identity_key, v.version, v.record::text AS record, v.provenance::text AS provenance,
-                           v.created_at AS updated_at
+                    SELECT id, resource, identity_key, version, record::text AS record, provenance::text AS provenance, updated_at
+                    FROM entities WHERE resource = $1 AND id = $2::uuid AND version = $3
+                    UNION ALL
+                    SELECT e.id, e.resource, e.identity_key, v.version, v.record::text, v.provenance::text, v.created_at
                     FROM entity_versions v JOIN entities e ON e.id = v.entity_id
                     WHERE e.resource = $1 AND e.id = $2::uuid AND v.version = $3
                     """, [resource, id, version]).first
@@ -82,7 +85,10 @@ extension RecordStore {
         return try pool.withConnection { c in
             try c.query("""
                 SELECT v.version FROM entity_versions v JOIN entities e ON e.id = v.entity_id
-                WHERE e.resource = $1 AND e.id = $2::uuid ORDER BY v.version
+                WHERE e.resource = $1 AND e.id = $2::uuid
+                UNION
+                SELECT version FROM entities WHERE resource = $1 AND id = $2::uuid AND version > 0
+                ORDER BY version
                 """, [resource, id]).rows.map { try $0.decode(Int.self, "version") }
         }
     }

@@ -31,31 +31,100 @@ public final class RecordStore: Sendable {
     /// the same transaction. With `reprocess`, landing is not consulted (retrying rejects).
     public func ingest(_ items: [SourceReadItem], adapter: AdapterDeclaration, plan: MappingPlan,
                        checkpoint: String? = nil, reprocess: Bool = false, now: Date = Date()) throws -> BatchOutcome {
-        let batch = BatchPreparation(items: items)
+        let batch = try prepare(items, adapter: adapter, plan: plan, consultLanding: !reprocess, now: now)
+        return try ingest(batch, adapter: adapter, plan: plan, checkpoint: checkpoint, reprocess: reprocess)
+    }
+
+    /// The work on a batch that needs no transaction: content hashes and source keys, a look at
+    /// landing for content delivered before (nothing more is done for those), the mapping of the
+    /// rest, and the JSON of each canonical record as a first version. An import prepares batch
+    /// N+1 on another thread while batch N is written.
+    public func prepare(_ items: [SourceReadItem], adapter: AdapterDeclaration, plan: MappingPlan,
+                        consultLanding: Bool = true, now: Date = Date()) throws -> PreparedBatch {
+        var batch = PreparedBatch(items: items, adapter: adapter, plan: plan, observedAt: Timestamp.iso8601(now))
+        if consultLanding, !batch.prepared.isEmpty {
+            let landed = try pool.withConnection { try LandingLookup.lookup(batch.prepared.map { ($0.key, $0.hash) }, adapter: adapter.id,
+                                                                             mappingVersion: plan.version, in: $0).settled }
+            for i in batch.prepared.indices where landed.contains(LandingKey(key: batch.prepared[i].key, hash: batch.prepared[i].hash)) {
+                batch.prepared[i].landedBefore = true
+            }
+        }
+        batch.map(plan: plan, adapter: adapter)
+        return batch
+    }
+
+    /// Stores a prepared batch in one transaction. `plan` must be the plan it was prepared with.
+    public func ingest(_ batch: PreparedBatch, adapter: AdapterDeclaration, plan: MappingPlan,
+                       checkpoint: String? = nil, reprocess: Bool = false) throws -> BatchOutcome {
+        precondition(batch.mappingID == plan.id && batch.mappingVersion == plan.version, "batch prepared with another mapping")
         return try pool.transaction { c in
-            var writer = BatchWriter(connection: c, rules: rules, adapter: adapter, plan: plan,
-                                     observedAt: Timestamp.iso8601(now))
+            var writer = BatchWriter(connection: c, rules: rules, adapter: adapter, plan: plan, observedAt: batch.observedAt)
             return try writer.store(batch, checkpoint: checkpoint, reprocess: reprocess)
         }
     }
 }
 
-/// Per-record work that needs no database: content hashes, source keys, JSON of the raw record.
-struct BatchPreparation {
-    struct Prepared {
+/// A source record's landing identity: what an adapter delivered under a key, by content.
+struct LandingKey: Hashable, Sendable {
+    let key: String
+    let hash: [UInt8]
+}
+
+/// Which deliveries landed before and need nothing more.
+enum LandingLookup {
+    /// Among `keys`, the (key, content) pairs that landed before (`all`), and those of them that
+    /// need no new look (`settled`): accepted or skipped ones, and rejected ones unless the
+    /// mapping has changed since. Landing rows are never removed, so what this finds stays true.
+    static func lookup(_ keys: [(key: String, hash: [UInt8])], adapter: String, mappingVersion: Int,
+                       in connection: PostgresConnection) throws -> (all: Set<LandingKey>, settled: Set<LandingKey>) {
+        let rows = try connection.query("""
+            SELECT source_key, content_hash, status, mapping_version FROM landing
+            WHERE adapter = $1 AND source_key = ANY($2::text[])
+            """, [adapter, Array(Set(keys.map(\.key)))])
+        var all = Set<LandingKey>(), settled = Set<LandingKey>()
+        for row in rows.rows {
+            guard let hash = PostgresBytes(postgresText: row["content_hash"]!)?.bytes else { continue }
+            let landed = LandingKey(key: row["source_key"]!, hash: hash)
+            all.insert(landed)
+            // A rejected record is worth another try once the mapping has changed.
+            if row["status"] == "rejected" && Int(row["mapping_version"] ?? "") != mappingVersion { continue }
+            settled.insert(landed)
+        }
+        return (all, settled)
+    }
+}
+
+/// A batch of source records with everything worked out that needs no transaction (see
+/// `RecordStore.prepare`).
+public struct PreparedBatch: Sendable {
+    struct Prepared: Sendable {
         let index: Int
         let record: SourceRecord
         let key: String
         let hash: [UInt8]
         let json: String
+        /// Landed before with this content: unchanged, not mapped.
+        var landedBefore = false
+        var mapped: MappingResult?
+        /// Per canonical record of `mapped`, its JSON as the first version of a new entity.
+        var firstVersions: [FirstVersion] = []
     }
 
     let count: Int
+    let mappingID: String
+    let mappingVersion: Int
+    let observedAt: String
     var prepared: [Prepared] = []
     var unreadable: [(index: Int, error: SourceFormatError)] = []
 
-    init(items: [SourceReadItem]) {
+    /// How many items the batch holds (records and unreadable items).
+    public var itemCount: Int { count }
+
+    init(items: [SourceReadItem], adapter: AdapterDeclaration, plan: MappingPlan, observedAt: String) {
         count = items.count
+        mappingID = plan.id
+        mappingVersion = plan.version
+        self.observedAt = observedAt
         prepared.reserveCapacity(items.count)
         for (i, item) in items.enumerated() {
             switch item {
@@ -70,4 +139,24 @@ struct BatchPreparation {
             }
         }
     }
+
+    /// Maps every record not landed before.
+    mutating func map(plan: MappingPlan, adapter: AdapterDeclaration) {
+        for i in prepared.indices where !prepared[i].landedBefore {
+            let result = plan.apply(prepared[i].record)
+            prepared[i].mapped = result
+            guard !result.rejected, !result.skipped else { continue }
+            let provenance = FieldProvenance(adapter: adapter.id, department: adapter.department, sourceKey: prepared[i].key,
+                                             mappingID: plan.id, mappingVersion: plan.version, observedAt: observedAt)
+            prepared[i].firstVersions = result.records.map { GoldenRecordCodec.firstVersion($0, provenance: provenance) }
+        }
+    }
+}
+
+/// A canonical record written as the first version of a new entity.
+struct FirstVersion: Sendable {
+    let record: String
+    let provenance: String
+    let sources: String
+    let changed: [String]
 }

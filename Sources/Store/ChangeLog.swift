@@ -9,13 +9,14 @@ public struct NewChangeEvent: Sendable {
     public var version: Int
     public var operation: Operation
     public var changedFields: [String]
-    /// The record after the change, as JSON text.
-    public var record: String
+    /// The record after the change, as JSON text; nil when the entity version it names holds
+    /// the record (entities / entity_versions), which `read` then joins in.
+    public var record: String?
     /// The sources of the changed values, as JSON text (an array).
     public var sources: String
 
     public init(resource: String, entityID: String, version: Int, operation: Operation,
-                changedFields: [String], record: String, sources: String = "[]") {
+                changedFields: [String], record: String?, sources: String = "[]") {
         self.resource = resource
         self.entityID = entityID
         self.version = version
@@ -65,17 +66,17 @@ public enum ChangeLog {
         if events.count < 64 {
             try connection.execute("""
                 INSERT INTO change_log (position, resource, entity_id, version, operation, changed_fields, record, sources)
-                SELECT $1 + n - 1, r, e, v, o, f::text[], rec::jsonb, s::jsonb
+                SELECT $1 + n - 1, r, e, v, o, f::text[], rec::jsonb, s::json
                 FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[])
                      WITH ORDINALITY AS t(r, e, v, o, f, rec, s, n)
                 """, [first, events.map(\.resource), events.map(\.entityID), events.map(\.version),
-                      events.map(\.operation.rawValue), events.map { PostgresArrayText.literal($0.changedFields) },
+                      events.map(\.operation.rawValue), events.map { $0.changedFields.postgresText ?? "{}" },
                       events.map(\.record), events.map(\.sources)])
         } else {
             try connection.copyIn("COPY change_log (position, resource, entity_id, version, operation, changed_fields, record, sources) FROM STDIN") { w in
                 for (i, e) in events.enumerated() {
                     try w.appendRow([String(first + Int64(i)), e.resource, e.entityID, String(e.version), e.operation.rawValue,
-                                     PostgresArrayText.literal(e.changedFields), e.record, e.sources])
+                                     e.changedFields.postgresText ?? "{}", e.record, e.sources])
                 }
             }
         }
@@ -83,35 +84,37 @@ public enum ChangeLog {
         return last
     }
 
-    /// Up to `limit` events after `position`, in order.
+    /// Up to `limit` events after `position`, in order. An event without an inline record gets
+    /// the record of the entity version it names: the current one from `entities`, a superseded
+    /// one from `entity_versions` (both written in the event's transaction, so always there).
     public static func read(after position: Int64, limit: Int, from connection: PostgresConnection) throws -> [ChangeEvent] {
         let result = try connection.query("""
-            SELECT position, resource, entity_id, version, operation, array_to_json(changed_fields)::text AS changed_fields,
-                   record::text AS record, sources::text AS sources, created_at
-            FROM change_log WHERE position > $1 ORDER BY position LIMIT $2
+            SELECT l.position, l.resource, l.entity_id, l.version, l.operation,
+                   l.changed_fields::text AS changed_fields,
+                   COALESCE(l.record::text,
+                            (SELECT e.record::text FROM entities e
+                             WHERE e.id = (CASE WHEN l.record IS NULL THEN l.entity_id::uuid END) AND e.version = l.version),
+                            (SELECT v.record::text FROM entity_versions v
+                             WHERE v.entity_id = (CASE WHEN l.record IS NULL THEN l.entity_id::uuid END) AND v.version = l.version),
+                            'null') AS record,
+                   l.sources::text AS sources, l.created_at
+            FROM change_log l WHERE l.position > $1 ORDER BY l.position LIMIT $2
             """, [position, limit])
         return try result.rows.map { row in
-            ChangeEvent(position: try row.decode(Int64.self, "position"),
-                        resource: try row.decode(String.self, "resource"),
-                        entityID: try row.decode(String.self, "entity_id"),
-                        version: try row.decode(Int.self, "version"),
-                        operation: try row.decode(String.self, "operation"),
-                        changedFields: try JSONDecoder().decode([String].self, from: Data(try row.decode(String.self, "changed_fields").utf8)),
-                        record: try row.decode(String.self, "record"),
-                        sources: try row.decode(String.self, "sources"),
-                        time: try row.decode(Date.self, "created_at"))
+            return ChangeEvent(position: try row.decode(Int64.self, "position"),
+                               resource: try row.decode(String.self, "resource"),
+                               entityID: try row.decode(String.self, "entity_id"),
+                               version: try row.decode(Int.self, "version"),
+                               operation: try row.decode(String.self, "operation"),
+                               changedFields: PostgresTextArray.parse(try row.decode(String.self, "changed_fields")),
+                               record: try row.decode(String.self, "record"),
+                               sources: try row.decode(String.self, "sources"),
+                               time: try row.decode(Date.self, "created_at"))
         }
     }
 
     /// The last position written (0 for an empty log).
     public static func head(_ connection: PostgresConnection) throws -> Int64 {
         try connection.query("SELECT position FROM change_log_head")[0].decode(Int64.self, "position")
-    }
-}
-
-/// PostgreSQL array literals for COPY text format.
-enum PostgresArrayText {
-    static func literal(_ values: [String]) -> String {
-        [String](values).postgresText ?? "{}"
     }
 }

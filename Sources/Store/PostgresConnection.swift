@@ -228,20 +228,27 @@ public struct CopyWriter {
     public mutating func appendRow(_ columns: [String?]) throws {
         for (i, column) in columns.enumerated() {
             if i > 0 { buffer.append(9) }
-            guard let column else { buffer.append(92); buffer.append(78); continue }
-            for byte in column.utf8 {
-                switch byte {
-                case 92: buffer.append(92); buffer.append(92)
-                case 9: buffer.append(92); buffer.append(116)
-                case 10: buffer.append(92); buffer.append(110)
-                case 13: buffer.append(92); buffer.append(114)
-                default: buffer.append(byte)
-                }
-            }
+            guard var column else { buffer.append(92); buffer.append(78); continue }
+            column.withUTF8 { appendEscaped($0) }
         }
         buffer.append(10)
         rows += 1
         if buffer.count >= chunkSize { try flush() }
+    }
+
+    /// Appends one column's text, escaping what COPY's text format treats specially; runs of
+    /// ordinary bytes are copied at once.
+    private mutating func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var start = 0
+        for i in 0..<bytes.count {
+            let byte = bytes[i]
+            guard byte == 92 || byte == 9 || byte == 10 || byte == 13 else { continue }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+            buffer.append(92)
+            buffer.append(byte == 92 ? 92 : byte == 9 ? 116 : byte == 10 ? 110 : 114)
+            start = i + 1
+        }
+        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
     }
 
     /// Sends what is buffered.

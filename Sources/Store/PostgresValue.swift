@@ -187,3 +187,36 @@ enum PostgresTimestamp {
         return secs * 1_000_000 + Int64(micros)
     }
 }
+
+/// Reads PostgreSQL's text output of a one-dimensional `text[]`: `{a,b,"c,d","e \"f\""}`.
+/// Elements that hold commas, quotes, braces, backslashes or spaces come quoted with
+/// backslash escapes; NULL elements are not expected (and come back as "NULL").
+public enum PostgresTextArray {
+    public static func parse(_ text: String) -> [String] {
+        var bytes = Array(text.utf8)
+        guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return [] }
+        bytes = Array(bytes[1..<(bytes.count - 1)])
+        guard !bytes.isEmpty else { return [] }
+        var elements: [String] = []
+        var current: [UInt8] = []
+        var i = 0
+        var quoted = false
+        while i < bytes.count {
+            let byte = bytes[i]
+            if quoted {
+                if byte == UInt8(ascii: "\\"), i + 1 < bytes.count { current.append(bytes[i + 1]); i += 2; continue }
+                if byte == UInt8(ascii: "\"") { quoted = false } else { current.append(byte) }
+            } else if byte == UInt8(ascii: "\"") {
+                quoted = true
+            } else if byte == UInt8(ascii: ",") {
+                elements.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
+            } else {
+                current.append(byte)
+            }
+            i += 1
+        }
+        elements.append(String(decoding: current, as: UTF8.self))
+        return elements
+    }
+}

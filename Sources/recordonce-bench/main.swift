@@ -6,6 +6,8 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "mapping":
     exit(MappingBenchmark.run(Array(arguments.dropFirst())))
+case "import":
+    exit(ImportBenchmark.run(Array(arguments.dropFirst())))
 default:
     print("""
     usage: recordonce-bench <benchmark> [options]
@@ -16,6 +18,7 @@ default:
           beside reference measurements of the same input: record parsing (SourceFormats),
           Foundation JSONSerialization, the JSON5 module's strict parser. Defaults: 200000 records,
           5 rounds (the median is reported), mappings/catalog, mappings/police-hukou.json5.
+      \(ImportBenchmark.usage)
     """)
     exit(arguments.isEmpty || arguments.first == "--help" ? 0 : 2)
 }

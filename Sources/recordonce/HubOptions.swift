@@ -35,6 +35,15 @@ enum HubOptions {
         Option("port", value: "N", help: "HTTP port.", environment: "RECORDONCE_PORT", default: "8080"),
     ]
 
+    /// The pull scheduler (serve, demo).
+    static let adapters: [Option] = [
+        Option("pulls", value: "MODE", help: "Run pull adapters in this process (off: API and pushes only).",
+               environment: "RECORDONCE_PULLS", default: "on", choices: ["on", "off"]),
+        Option("pull-lease", value: "SECONDS", help: "How long a pull run is reserved to this process (renewed while it runs); "
+               + "another hub takes an adapter over this long after the process running it died.",
+               environment: "RECORDONCE_PULL_LEASE", default: "30"),
+    ]
+
     static func logger(_ args: ParsedArguments, label: String = "hub") -> Logger {
         Logger(label: label, level: LogLevel(name: args.value("log-level") ?? "info") ?? .info,
                format: LogFormat(rawValue: args.value("log-format") ?? "json") ?? .json)
@@ -50,6 +59,13 @@ enum HubOptions {
         if let dir = args.value("mappings") { config.mappingsDirectory = dir }
         if let dir = args.value("adapters") { config.adaptersDirectory = dir }
         if let host = args.value("host") { config.host = host }
+        config.runsAdapterScheduler = args.value("pulls") != "off"
+        if let lease = args.value("pull-lease") {
+            guard let seconds = Double(lease), seconds >= 1, seconds <= 3600 else {
+                throw UsageError("--pull-lease must be a number of seconds between 1 and 3600, got \(lease)")
+            }
+            config.scheduler.leaseSeconds = seconds
+        }
         if let port = try args.int("port") {
             guard (0...65535).contains(port) else { throw UsageError("--port must be between 0 and 65535, got \(port)") }
             config.port = port

@@ -17,7 +17,7 @@ let importCommand = Command(
     (same --data-dir) or on its own. A progress line shows records/s, rejections and the ETA when
     stderr is a terminal; the summary goes to stdout.
     """,
-    options: [Option("batch-size", value: "N", help: "Records per transaction.", default: "5000")]
+    options: [Option("batch-size", value: "N", help: "Records per transaction; memory in use grows with it, not with the file.", default: "2000")]
         + HubOptions.database + HubOptions.content + HubOptions.logging,
     arguments: [Argument("adapter", help: "The adapter whose mapping reads the file (see adapters/)."),
                 Argument("file", help: "The department's file (JSON, NDJSON, CSV or XML, as the mapping says).")]

@@ -11,8 +11,10 @@ let serveCommand = Command(
     SIGTERM). On first start it writes the admin token to <data-dir>/admin.token (mode 0600);
     RECORDONCE_ADMIN_TOKEN sets it instead. Requests authenticate with
     'Authorization: Bearer <token>'. Probes: GET /healthz, /readyz, /version, /metrics.
+    Pull adapters run in whichever hub process claims them first (leases in PostgreSQL);
+    --pulls off keeps this process to the API and pushes.
     """,
-    options: HubOptions.server + HubOptions.database + HubOptions.content + HubOptions.logging
+    options: HubOptions.server + HubOptions.database + HubOptions.content + HubOptions.adapters + HubOptions.logging
 ) { args in
     let logger = HubOptions.logger(args)
     let hub = Hub(configuration: try HubOptions.configuration(args), logger: logger)

@@ -34,12 +34,12 @@ import Testing
     static func snapshot(_ url: String) throws -> [String] {
         let c = try PostgresConnection(url: url)
         func lines(_ sql: String) throws -> [String] { try c.query(sql).rows.map { $0[0] ?? "NULL" } }
-        let stripProvenance = "jsonb_set(e.provenance, '{sources}', (SELECT jsonb_agg(s - 'observed_at') FROM jsonb_array_elements(e.provenance->'sources') s))"
+        let stripProvenance = "jsonb_set(e.provenance::jsonb, '{sources}', (SELECT jsonb_agg(s - 'observed_at') FROM jsonb_array_elements(e.provenance::jsonb->'sources') s))"
         return try lines("SELECT resource || ' ' || identity_key || ' v' || version || ' ' || record::text || ' ' || \(stripProvenance)::text FROM entities e ORDER BY resource, identity_key")
             + lines("""
                 SELECT l.position || ' ' || l.resource || ' ' || e.identity_key || ' v' || l.version || ' ' || l.operation || ' '
-                       || array_to_string(l.changed_fields, ',') || ' ' || l.record::text || ' '
-                       || (SELECT jsonb_agg(s - 'observed_at') FROM jsonb_array_elements(l.sources) s)::text
+                       || array_to_string(l.changed_fields, ',') || ' ' || coalesce(l.record::text, '-') || ' '
+                       || (SELECT jsonb_agg(s - 'observed_at') FROM jsonb_array_elements(l.sources::jsonb) s)::text
                 FROM change_log l JOIN entities e ON e.id::text = l.entity_id ORDER BY l.position
                 """)
             + lines("SELECT adapter || ' ' || position || ' ' || issues::text FROM rejects ORDER BY position")

@@ -42,8 +42,8 @@ final class TestHub: @unchecked Sendable {
     }
 
     init(embedded: Bool = false, adminToken: String? = nil, databaseURL: String? = nil,
-         adapters: [String: String] = [:], maxIngestBody: Int? = nil, configure: (inout HubConfiguration) -> Void = { _ in },
-         beforeStart: (String) throws -> Void = { _ in }) throws {
+         adapters: [String: String] = [:], maxIngestBody: Int? = nil, beforeStart: (String) throws -> Void = { _ in },
+         configure: (inout HubConfiguration) -> Void = { _ in }) throws {
         folder = try temporaryFolder("ro-hub")
         var config = HubConfiguration()
         config.catalogDirectory = RepositoryRoot.path + "/mappings/catalog"
