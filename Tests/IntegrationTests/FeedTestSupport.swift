@@ -58,7 +58,7 @@ enum FeedTesting {
 final class SSEReader: @unchecked Sendable {
     let process = Process()
     private let pipe = Pipe()
-    private var buffer = ""
+    private var buffer: [UInt8] = []
 
     init(url: String, token: String, lastEventID: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -80,10 +80,11 @@ final class SSEReader: @unchecked Sendable {
             guard poll(&fds, 1, 100) > 0 else { continue }
             let data = handle.availableData
             if data.isEmpty { break }
-            buffer += String(decoding: data, as: UTF8.self)
-            while let end = buffer.range(of: "\n\n") {
-                let frame = String(buffer[..<end.lowerBound])
-                buffer = String(buffer[end.upperBound...])
+            // Decode whole frames only: a read may end inside a multi-byte character.
+            buffer += data
+            while let end = buffer.firstRange(of: [0x0A, 0x0A]) {
+                let frame = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
+                buffer.removeSubrange(..<end.upperBound)
                 var id: Int64?
                 var payload: String?
                 for line in frame.split(separator: "\n") {
