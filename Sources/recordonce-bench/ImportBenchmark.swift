@@ -44,6 +44,10 @@ enum ImportBenchmark {
         """
 
     static func run(_ args: [String]) -> Int32 {
+        if args.contains("--help") || args.contains("-h") {
+            print("usage: recordonce-bench " + usage.trimmingCharacters(in: .whitespaces))
+            return 0
+        }
         let district = MappingBenchmark.option(args, "district") ?? "var/district"
         let binary = MappingBenchmark.option(args, "recordonce") ?? ".build/release/recordonce"
         let work = MappingBenchmark.option(args, "work") ?? "/tmp/recordonce-bench-import"
