@@ -104,7 +104,7 @@ public final class SubscriptionStore: Sendable {
     public func redeliver(_ id: String, after position: Int64) throws {
         guard let s = try get(id) else { throw FeedError.notFound("no subscription \(id)") }
         guard s.isWebhook else { throw FeedError.invalid("subscription \(id) is not a webhook subscription") }
-        try pool.withConnection { c in
+        _ = try pool.withConnection { c in
             try c.execute("""
                 UPDATE webhook_deliveries SET position = $2, attempts = 0, next_attempt_at = now(), failing_since = NULL
                 WHERE subscription_id = $1
