@@ -34,7 +34,7 @@ import Testing
 private struct Scenario {
     let seed: UInt64
     let catalog: Catalog
-    var random: SeededRandom
+    var random: SplitMix
 
     static let policeToken = "feed-property-police-token"
     static let healthToken = "feed-property-health-token"
@@ -45,7 +45,7 @@ private struct Scenario {
     init(seed: UInt64, catalog: Catalog) {
         self.seed = seed
         self.catalog = catalog
-        random = SeededRandom(seed: seed)
+        random = SplitMix(seed: seed)
     }
 
     mutating func run() async throws {
@@ -509,22 +509,6 @@ private struct Resident {
             "jtys": ["xm": "刘医生", "td": "猛追湾一队", "qyrq": "20230115"], "gljg": "猛追湾街道社区卫生服务中心",
         ]
     }
-}
-
-/// SplitMix64: a small seeded generator, so a failing seed replays exactly.
-private struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(items.count)] }
 }
 
 private func jsonObject(_ text: String) throws -> [String: Any] {
