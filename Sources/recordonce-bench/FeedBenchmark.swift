@@ -1,0 +1,42 @@
+import Foundation
+
+/// `recordonce-bench feed latency|fanout|catchup`: the change feed against a real hub process.
+enum FeedBenchmark {
+    static let usage = """
+        feed <latency|fanout|catchup> [options]
+            The change feed against a separate `recordonce serve` process (release build) on an
+            embedded cluster this benchmark starts in --work. Common options: --recordonce PATH
+            (default .build/release/recordonce), --work DIR (default /tmp/recordonce-bench-feed,
+            removed first).
+    \(FeedLatencyBenchmark.usage)
+    \(FeedFanoutBenchmark.usage)
+    \(FeedCatchupBenchmark.usage)
+    """
+
+    static func run(_ args: [String]) -> Int32 {
+        do {
+            switch args.first {
+            case "latency": return try FeedLatencyBenchmark.run(Array(args.dropFirst()))
+            case "fanout": return try FeedFanoutBenchmark.run(Array(args.dropFirst()))
+            case "catchup": return try FeedCatchupBenchmark.run(Array(args.dropFirst()))
+            default:
+                print("usage: recordonce-bench " + usage)
+                return args.first == "--help" ? 0 : 2
+            }
+        } catch {
+            progress("feed \(args.first ?? ""): \(error)")
+            return 1
+        }
+    }
+
+    /// The hub the options describe, started; the open-file limit raised first (the hub inherits it).
+    static func startHub(_ args: [String]) throws -> FeedBenchHub {
+        FeedBenchHub.raiseOpenFileLimit()
+        let binary = MappingBenchmark.option(args, "recordonce") ?? ".build/release/recordonce"
+        let work = MappingBenchmark.option(args, "work") ?? "/tmp/recordonce-bench-feed"
+        progress("starting the hub (\(binary)) in \(work); load average \(FeedBenchHub.loadAverage())")
+        return try FeedBenchHub(binary: binary, work: work)
+    }
+
+    static func progress(_ line: String) { ImportBenchmark.progress(line) }
+}
