@@ -31,6 +31,8 @@ final class FeedBenchHub {
         connection = try PostgresConnection(url: databaseURL)
         _ = try Migrator(migrations: Schema.migrations).migrate(connection)
         port = try Self.freePort()
+        // For looking at a running benchmark from outside (curl, a second client).
+        try String(port).write(toFile: work + "/hub.port", atomically: true, encoding: .utf8)
         var environment = ProcessInfo.processInfo.environment
         environment["RECORDONCE_ADMIN_TOKEN"] = Self.adminToken
         environment["RECORDONCE_TOKEN_POLICE_HUKOU"] = Self.pushToken

@@ -50,6 +50,8 @@ enum FeedLatencyBenchmark {
             guard accepted >= warmupEnd else { continue }
             delays.append((Int64(at) - Int64(accepted)) / 1000)
         }
+        var roundTrips = pushes.map(\.roundTripMicroseconds)
+        let pushTimes = DelaySummary(microseconds: &roundTrips)
         let distinct = Set(received.map(\.position)).count
         let summary = DelaySummary(microseconds: &delays)
         let achieved = Double(pusher.recordCount) / pushSeconds
@@ -60,6 +62,9 @@ enum FeedLatencyBenchmark {
         print("| \(rate) (\(Int(achieved))) | \(batch) | \(total) | \(distinct) | \(summary.count) | \(DelaySummary.ms(summary.p50)) | "
               + "\(DelaySummary.ms(summary.p90)) | \(DelaySummary.ms(summary.p99)) | \(DelaySummary.ms(summary.max)) | \(DelaySummary.ms(summary.min)) |")
         print("")
+        print("Push round trips (request sent to 200 read), ms: p50 \(DelaySummary.ms(pushTimes.p50)), "
+              + "p99 \(DelaySummary.ms(pushTimes.p99)), max \(DelaySummary.ms(pushTimes.max)); \(pushes.count) pushes, "
+              + "\(pusher.recordCount) records.")
         print("Load average at the end: \(FeedBenchHub.loadAverage()).")
         let complete = caughtUp && distinct == Int(total) && received.count == Int(total)
         if !complete { FeedBenchmark.progress("latency: the subscriber did not receive every event exactly once") }

@@ -14,6 +14,8 @@ final class FeedPusher: @unchecked Sendable {
         let acceptedNanoseconds: UInt64
         /// Events appended by this and every earlier push.
         let cumulativeEvents: Int64
+        /// Microseconds from sending the request to reading its answer.
+        let roundTripMicroseconds: Int64
     }
 
     let hub: FeedBenchHub
@@ -48,6 +50,7 @@ final class FeedPusher: @unchecked Sendable {
                 let now = DispatchTime.now().uptimeNanoseconds
                 if due > now { usleep(UInt32((due - now) / 1000)) }
                 let body = generator.answer(count: batch)
+                let sentAt = DispatchTime.now().uptimeNanoseconds
                 do {
                     let response = try hub.send("POST", "/v1/ingest/police-hukou", token: FeedBenchHub.pushToken, body: body)
                     let accepted = DispatchTime.now().uptimeNanoseconds
@@ -58,7 +61,8 @@ final class FeedPusher: @unchecked Sendable {
                     }
                     cumulative += Int64(events)
                     lock.withLock {
-                        pushes.append(Push(acceptedNanoseconds: accepted, cumulativeEvents: cumulative))
+                        pushes.append(Push(acceptedNanoseconds: accepted, cumulativeEvents: cumulative,
+                                          roundTripMicroseconds: Int64(accepted - sentAt) / 1000))
                         records += batch
                     }
                 } catch {
