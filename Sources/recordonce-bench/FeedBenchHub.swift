@@ -20,13 +20,14 @@ final class FeedBenchHub {
     var base: String { "http://127.0.0.1:\(port)" }
 
     /// Starts a fresh cluster in `work` (removed first) and the hub on it; waits until /readyz answers.
-    init(binary: String, work: String) throws {
+    /// `durable` keeps fsync and synchronous commit on, as in production.
+    init(binary: String, work: String, durable: Bool) throws {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchmarkError("\(binary) is missing (build it: swift build -c release --product recordonce)")
         }
         try? FileManager.default.removeItem(atPath: work)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        cluster = try EmbeddedPostgres(options: EmbeddedPostgresOptions(dataDirectory: work + "/pg"))
+        cluster = try EmbeddedPostgres(options: EmbeddedPostgresOptions(dataDirectory: work + "/pg", durable: durable))
         databaseURL = try cluster.start()
         connection = try PostgresConnection(url: databaseURL)
         _ = try Migrator(migrations: Schema.migrations).migrate(connection)

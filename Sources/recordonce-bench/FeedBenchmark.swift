@@ -7,7 +7,8 @@ enum FeedBenchmark {
             The change feed against a separate `recordonce serve` process (release build) on an
             embedded cluster this benchmark starts in --work. Common options: --recordonce PATH
             (default .build/release/recordonce), --work DIR (default /tmp/recordonce-bench-feed,
-            removed first).
+            removed first), --fsync off (a throwaway cluster without fsync and synchronous commit,
+            to see what durability costs; default on, as in production).
     \(FeedLatencyBenchmark.usage)
     \(FeedFanoutBenchmark.usage)
     \(FeedCatchupBenchmark.usage)
@@ -34,8 +35,9 @@ enum FeedBenchmark {
         FeedBenchHub.raiseOpenFileLimit()
         let binary = MappingBenchmark.option(args, "recordonce") ?? ".build/release/recordonce"
         let work = MappingBenchmark.option(args, "work") ?? "/tmp/recordonce-bench-feed"
-        progress("starting the hub (\(binary)) in \(work); load average \(FeedBenchHub.loadAverage())")
-        return try FeedBenchHub(binary: binary, work: work)
+        let durable = MappingBenchmark.option(args, "fsync") != "off"
+        progress("starting the hub (\(binary)) in \(work)\(durable ? "" : " without fsync"); load average \(FeedBenchHub.loadAverage())")
+        return try FeedBenchHub(binary: binary, work: work, durable: durable)
     }
 
     static func progress(_ line: String) { ImportBenchmark.progress(line) }

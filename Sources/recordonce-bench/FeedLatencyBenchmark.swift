@@ -6,11 +6,12 @@ import Foundation
 /// monotonic clock); the hub is a separate `recordonce serve` process.
 enum FeedLatencyBenchmark {
     static let usage = """
-          latency [--rate N] [--batch B] [--seconds S] [--warmup S] [--recordonce PATH] [--work DIR]
+          latency [--rate N] [--batch B] [--seconds S] [--warmup S] [--samples FILE] [--recordonce PATH] [--work DIR]
               One SSE subscriber while N records/s are pushed in batches of B (one request every
               B/N s, never two in flight); prints p50/p90/p99/max of push-accepted-to-event-received.
               Defaults: --rate 1000 --batch 10 --seconds 30 --warmup 3 (pushes in the first S seconds
-              are not counted), --work /tmp/recordonce-bench-feed.
+              are not counted), --work /tmp/recordonce-bench-feed. --samples FILE writes every event's
+              delay as tab-separated text.
     """
 
     static func run(_ args: [String]) throws -> Int32 {
@@ -52,6 +53,16 @@ enum FeedLatencyBenchmark {
         }
         var roundTrips = pushes.map(\.roundTripMicroseconds)
         let pushTimes = DelaySummary(microseconds: &roundTrips)
+        if let path = MappingBenchmark.option(args, "samples") {
+            // One line per event: position, ms after the first push was accepted, delay in ms (for plots).
+            let first = pushes.first?.acceptedNanoseconds ?? started
+            var text = "position\treceived_ms\tdelay_ms\n"
+            for (position, at) in received {
+                guard let k = FeedPusher.push(containing: position - base, in: pushes) else { continue }
+                text += "\(position)\t\(Double(Int64(at) - Int64(first)) / 1e6)\t\(Double(Int64(at) - Int64(pushes[k].acceptedNanoseconds)) / 1e6)\n"
+            }
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
         let distinct = Set(received.map(\.position)).count
         let summary = DelaySummary(microseconds: &delays)
         let achieved = Double(pusher.recordCount) / pushSeconds
