@@ -21,7 +21,7 @@ enum FeedBenchmark {
             case "fanout": return try FeedFanoutBenchmark.run(Array(args.dropFirst()))
             case "catchup": return try FeedCatchupBenchmark.run(Array(args.dropFirst()))
             default:
-                print("usage: recordonce-bench " + usage)
+                print("usage: recordonce-bench " + usage.trimmingCharacters(in: .whitespaces))
                 return args.first == "--help" ? 0 : 2
             }
         } catch {
@@ -41,4 +41,18 @@ enum FeedBenchmark {
     }
 
     static func progress(_ line: String) { ImportBenchmark.progress(line) }
+
+    /// The positive number given as `--name`, or `value` when absent; a usage error otherwise.
+    static func number(_ args: [String], _ name: String, default value: Double) throws -> Double {
+        guard let text = MappingBenchmark.option(args, name) else { return value }
+        guard let n = Double(text), n > 0, n.isFinite else { throw BenchmarkError("--\(name) must be a number above 0, got \(text)") }
+        return n
+    }
+
+    /// The whole number given as `--name` (at least 1), or `value` when absent.
+    static func count(_ args: [String], _ name: String, default value: Int) throws -> Int {
+        guard let text = MappingBenchmark.option(args, name) else { return value }
+        guard let n = Int(text), n >= 1 else { throw BenchmarkError("--\(name) must be a whole number of at least 1, got \(text)") }
+        return n
+    }
 }

@@ -15,8 +15,8 @@ enum FeedCatchupBenchmark {
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let total = Int(MappingBenchmark.option(args, "events") ?? "200000") ?? 200_000
-        let page = Int(MappingBenchmark.option(args, "page") ?? "1000") ?? 1000
+        let total = try FeedBenchmark.count(args, "events", default: 200_000)
+        let page = try FeedBenchmark.count(args, "page", default: 1000)
         let hub = try FeedBenchmark.startHub(args)
         defer { hub.stop() }
         let token = try hub.subscribe(name: "catchup")

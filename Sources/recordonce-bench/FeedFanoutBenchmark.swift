@@ -11,15 +11,15 @@ enum FeedFanoutBenchmark {
               Open N SSE streams (one epoll thread here), then push R records/s in batches of B for
               S seconds; prints p50/p90/p99/max of push-accepted-to-received over every subscriber and
               event, events delivered, and the hub's CPU and memory. Defaults: --subscribers 10000
-              --rate 100 --batch 10 --seconds 20 --warmup 3.
+              --rate 10 --batch 1 --seconds 30 --warmup 3.
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let wanted = Int(MappingBenchmark.option(args, "subscribers") ?? "10000") ?? 10_000
-        let rate = Int(MappingBenchmark.option(args, "rate") ?? "100") ?? 100
-        let batch = Int(MappingBenchmark.option(args, "batch") ?? "10") ?? 10
-        let seconds = Double(MappingBenchmark.option(args, "seconds") ?? "20") ?? 20
-        let warmup = Double(MappingBenchmark.option(args, "warmup") ?? "3") ?? 3
+        let wanted = try FeedBenchmark.count(args, "subscribers", default: 10_000)
+        let rate = try FeedBenchmark.count(args, "rate", default: 10)
+        let batch = try FeedBenchmark.count(args, "batch", default: 1)
+        let seconds = try FeedBenchmark.number(args, "seconds", default: 30)
+        let warmup = try FeedBenchmark.number(args, "warmup", default: 3)
         let hub = try FeedBenchmark.startHub(args)
         defer { hub.stop() }
         let token = try hub.subscribe(name: "fanout")

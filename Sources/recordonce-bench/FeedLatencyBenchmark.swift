@@ -15,10 +15,10 @@ enum FeedLatencyBenchmark {
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let rate = Int(MappingBenchmark.option(args, "rate") ?? "1000") ?? 1000
-        let batch = Int(MappingBenchmark.option(args, "batch") ?? "10") ?? 10
-        let seconds = Double(MappingBenchmark.option(args, "seconds") ?? "30") ?? 30
-        let warmup = Double(MappingBenchmark.option(args, "warmup") ?? "3") ?? 3
+        let rate = try FeedBenchmark.count(args, "rate", default: 1000)
+        let batch = try FeedBenchmark.count(args, "batch", default: 10)
+        let seconds = try FeedBenchmark.number(args, "seconds", default: 30)
+        let warmup = try FeedBenchmark.number(args, "warmup", default: 3)
         let hub = try FeedBenchmark.startHub(args)
         defer { hub.stop() }
         let token = try hub.subscribe(name: "latency")
