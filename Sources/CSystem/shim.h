@@ -2,6 +2,7 @@
 #define RECORDONCE_CSYSTEM_SHIM_H
 #include <spawn.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>

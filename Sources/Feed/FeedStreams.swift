@@ -7,8 +7,9 @@ import Telemetry
 ///
 /// Every open stream is a `ResponseStream` (its connection suspended by libmicrohttpd while it has
 /// nothing to send) plus a cursor. One serial pump, woken by the `ChangeNotifier`, reads new change
-/// events once into a shared in-memory tail, projects them per stream, appends one audit entry per
-/// stream and round (in one statement, before anything is written to a client), and writes
+/// events once into a shared in-memory tail, projects them once per subscription and cursor (the
+/// streams of one subscription at one cursor share the result), appends one audit entry per such
+/// delivery and round (in one statement, before anything is written to a client), and writes
 /// `id: <position>` frames. A stream behind the tail (a reconnect with an old Last-Event-ID)
 /// catches up from the database in chunks. A heartbeat comment goes to every stream when idle,
 /// which also reveals clients that left; paused or removed subscriptions are closed then.
@@ -17,15 +18,27 @@ public final class FeedStreams: @unchecked Sendable {
         let id: Int
         let subscriptionID: String
         let projector: EventProjector
+        /// Streams with the same key see the same events: same subscription, same version of it.
+        let projectionKey: String
         let stream: ResponseStream
         var cursor: Int64
-        init(id: Int, subscriptionID: String, projector: EventProjector, stream: ResponseStream, cursor: Int64) {
+        init(id: Int, subscription: Subscription, projector: EventProjector, stream: ResponseStream, cursor: Int64) {
             self.id = id
-            self.subscriptionID = subscriptionID
+            self.subscriptionID = subscription.id
+            self.projectionKey = subscription.id + "@" + String(subscription.updatedAt.timeIntervalSince1970.bitPattern)
             self.projector = projector
             self.stream = stream
             self.cursor = cursor
         }
+    }
+
+    /// What every stream of one subscription at one cursor receives in a round, computed once
+    /// for all of them (projection can read earlier versions from the database).
+    struct Delivery {
+        let events: [ProjectedEvent]
+        let next: Int64
+        let frame: [UInt8]
+        let audit: AuditEntry?
     }
 
     let reader: FeedReader
@@ -82,7 +95,7 @@ public final class FeedStreams: @unchecked Sendable {
         stream.write("retry: 2000\n\n")
         let client = lock.withLock { () -> Client in
             nextID += 1
-            let c = Client(id: nextID, subscriptionID: subscription.id, projector: reader.projector(for: subscription),
+            let c = Client(id: nextID, subscription: subscription, projector: reader.projector(for: subscription),
                            stream: stream, cursor: cursor)
             clients[c.id] = c
             return c
@@ -115,8 +128,14 @@ public final class FeedStreams: @unchecked Sendable {
             try refillTail()
             let tailStart = tail.first?.position ?? (notifier.head + 1)
             let head = max(tail.last?.position ?? 0, notifier.head)
-            var batches: [(Client, [ProjectedEvent], Int64)] = []
+            // Streams of one subscription at one cursor get the same events: project them once.
+            var deliveries: [String: [Int64: Delivery]] = [:]
+            var batches: [(Client, Delivery)] = []
             for client in active where client.cursor < head && client.stream.bufferedByteCount < maxBuffered {
+                if let shared = deliveries[client.projectionKey]?[client.cursor] {
+                    batches.append((client, shared))
+                    continue
+                }
                 var events: [ProjectedEvent] = []
                 var next = client.cursor
                 if client.cursor + 1 >= tailStart, !tail.isEmpty {
@@ -134,23 +153,29 @@ public final class FeedStreams: @unchecked Sendable {
                     events = page.events
                     next = page.next
                 }
-                if next < head { again = true }
-                batches.append((client, events, next))
-            }
-            let entries = batches.filter { !$0.1.isEmpty }.map { AuditEntry.events($0.1, scope: $0.0.projector.scope, channel: .stream) }
-            if !entries.isEmpty { try reader.pool.withConnection { try AuditLog.append(entries, in: $0) } }
-            for (client, events, next) in batches {
-                if !events.isEmpty {
-                    var frame = ""
-                    frame.reserveCapacity(events.count * 512)
-                    for e in events {
-                        frame += "id: \(e.position)\ndata: "
-                        frame += e.json
-                        frame += "\n\n"
-                    }
-                    client.stream.write(frame)
+                var frame = ""
+                frame.reserveCapacity(events.count * 512)
+                for e in events {
+                    frame += "id: \(e.position)\ndata: "
+                    frame += e.json
+                    frame += "\n\n"
                 }
-                client.cursor = next
+                let delivery = Delivery(events: events, next: next, frame: Array(frame.utf8),
+                                        audit: events.isEmpty ? nil : AuditEntry.events(events, scope: client.projector.scope, channel: .stream))
+                deliveries[client.projectionKey, default: [:]][client.cursor] = delivery
+                batches.append((client, delivery))
+            }
+            // One audit entry per delivery (a subscription's events from one cursor), before anything
+            // is sent. Streams of one subscription that receive the same events in the same round
+            // share it: the entry says who (the subscription) received which entities and fields,
+            // which is the same for all of them; writing it once per stream made 10,000 streams
+            // cost 10,000 audit rows per round.
+            let entries = deliveries.values.flatMap { $0.values.compactMap(\.audit) }
+            if !entries.isEmpty { try reader.pool.withConnection { try AuditLog.append(entries, in: $0) } }
+            for (client, delivery) in batches {
+                if !delivery.frame.isEmpty { client.stream.write(delivery.frame) }
+                client.cursor = delivery.next
+                if delivery.next < head { again = true }
             }
         } catch {
             logger.warning("feed stream round failed; retrying", ["error": String(describing: error)])

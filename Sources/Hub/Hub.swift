@@ -87,7 +87,8 @@ public final class Hub: @unchecked Sendable {
         let scheduler = self.scheduler
         AdapterRoutes(registrations: adapters, auth: auth, wake: { scheduler?.wake() }).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
-                                threads: configuration.httpThreads, logger: logger.child(label: "http"), metrics: metrics)
+                                threads: configuration.httpThreads, maxConnections: configuration.httpMaxConnections,
+                                logger: logger.child(label: "http"), metrics: metrics)
         do {
             try server.start()
         } catch {

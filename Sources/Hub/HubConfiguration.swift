@@ -20,6 +20,9 @@ public struct HubConfiguration: Sendable {
     public var databasePoolSize: Int = 16
     /// HTTP worker threads (libmicrohttpd's thread pool).
     public var httpThreads: Int = 4
+    /// The most HTTP connections open at once, SSE streams included (libmicrohttpd refuses more).
+    /// Each holds a file descriptor: the process's open-file limit must be above it.
+    public var httpMaxConnections: Int = 16_000
     /// Largest request body accepted by default, in bytes.
     public var maxRequestBody: Int = 1 << 20
     /// The canonical catalog (resources, code tables).

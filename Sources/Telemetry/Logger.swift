@@ -115,37 +115,74 @@ private final class LogSink: @unchecked Sendable {
 
 /// Minimal JSON text helpers for hand-built JSON (log lines, metrics), where Foundation's encoder is too slow.
 public enum JSONText {
-    /// The JSON string literal for `s`, quotes included.
+    /// The JSON string literal for `s`, quotes included. Works on the UTF-8 bytes (this runs for
+    /// every field of every feed event): a string with nothing to escape is copied in one go.
     public static func quote(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+        var s = s
+        return s.withUTF8 { bytes in
+            var extra = 0
+            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C {
+                extra += (b < 0x20 && b != 0x0A && b != 0x0D && b != 0x09) ? 5 : 1
+            }
+            return String(unsafeUninitializedCapacity: bytes.count + extra + 2) { out in
+                out[0] = 0x22
+                var i = 1
+                if extra == 0 {
+                    _ = UnsafeMutableBufferPointer(rebasing: out[1...]).initialize(from: bytes)
+                    i += bytes.count
+                } else {
+                    for b in bytes {
+                        switch b {
+                        case 0x22, 0x5C: out[i] = 0x5C; out[i + 1] = b; i += 2
+                        case 0x0A: out[i] = 0x5C; out[i + 1] = UInt8(ascii: "n"); i += 2
+                        case 0x0D: out[i] = 0x5C; out[i + 1] = UInt8(ascii: "r"); i += 2
+                        case 0x09: out[i] = 0x5C; out[i + 1] = UInt8(ascii: "t"); i += 2
+                        case 0..<0x20:
+                            let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                            out[i] = 0x5C; out[i + 1] = UInt8(ascii: "u"); out[i + 2] = 0x30; out[i + 3] = 0x30
+                            out[i + 4] = hex[Int(b >> 4)]; out[i + 5] = hex[Int(b & 15)]
+                            i += 6
+                        default: out[i] = b; i += 1
+                        }
+                    }
+                }
+                out[i] = 0x22
+                return i + 1
             }
         }
-        out += "\""
-        return out
     }
 }
 
 /// UTC timestamps in RFC 3339 with milliseconds, without DateFormatter's per-call cost.
 public enum Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, digits written directly (this runs for every feed event).
     public static func iso8601(_ date: Date) -> String {
         let t = date.timeIntervalSince1970
         var secs = time_t(t.rounded(.down))
         let millis = Int((t - t.rounded(.down)) * 1000)
         var tm = tm()
         gmtime_r(&secs, &tm)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                      Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), millis)
+        let year = Int(tm.tm_year) + 1900
+        guard (0...9999).contains(year) else {
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
+                          Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), millis)
+        }
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ value: Int, _ digits: Int, at start: Int) {
+                var v = value
+                for k in stride(from: start + digits - 1, through: start, by: -1) {
+                    out[k] = UInt8(48 + v % 10)
+                    v /= 10
+                }
+            }
+            put(year, 4, at: 0); out[4] = UInt8(ascii: "-")
+            put(Int(tm.tm_mon) + 1, 2, at: 5); out[7] = UInt8(ascii: "-")
+            put(Int(tm.tm_mday), 2, at: 8); out[10] = UInt8(ascii: "T")
+            put(Int(tm.tm_hour), 2, at: 11); out[13] = UInt8(ascii: ":")
+            put(Int(tm.tm_min), 2, at: 14); out[16] = UInt8(ascii: ":")
+            put(Int(tm.tm_sec), 2, at: 17); out[19] = UInt8(ascii: ".")
+            put(min(999, max(0, millis)), 3, at: 20); out[23] = UInt8(ascii: "Z")
+            return 24
+        }
     }
 }

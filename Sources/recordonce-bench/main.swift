@@ -8,6 +8,8 @@ case "mapping":
     exit(MappingBenchmark.run(Array(arguments.dropFirst())))
 case "import":
     exit(ImportBenchmark.run(Array(arguments.dropFirst())))
+case "feed":
+    exit(FeedBenchmark.run(Array(arguments.dropFirst())))
 default:
     print("""
     usage: recordonce-bench <benchmark> [options]
@@ -19,6 +21,7 @@ default:
           Foundation JSONSerialization, the JSON5 module's strict parser. Defaults: 200000 records,
           5 rounds (the median is reported), mappings/catalog, mappings/police-hukou.json5.
       \(ImportBenchmark.usage)
+      \(FeedBenchmark.usage)
     """)
     exit(arguments.isEmpty || arguments.first == "--help" ? 0 : 2)
 }

@@ -29,14 +29,19 @@ public struct AdapterRunStore: Sendable {
     public func save(id: String, declaration: String, origin: String, file: String?, pullKind: String?,
                      pullEvery: Double?, createOnly: Bool = false) throws -> SaveResult? {
         try pool.transaction { c in
-            let existing = try c.query("SELECT declaration, origin, file FROM adapters WHERE id = $1 FOR UPDATE", [id]).first
-            guard let existing else {
-                try c.execute("""
+            var existing = try c.query("SELECT declaration, origin, file FROM adapters WHERE id = $1 FOR UPDATE", [id]).first
+            if existing == nil {
+                // Two hub processes starting together both find no row: the second insert waits for
+                // the first to commit, then does nothing, and this one goes on as for an existing row.
+                let inserted = try c.execute("""
                     INSERT INTO adapters (id, declaration, origin, file, pull_kind, pull_every, next_run_at)
                     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $5::text IS NULL THEN NULL ELSE now() END)
+                    ON CONFLICT (id) DO NOTHING
                     """, [id, declaration, origin, file, pullKind, pullEvery])
-                return .created
+                if inserted == 1 { return .created }
+                existing = try c.query("SELECT declaration, origin, file FROM adapters WHERE id = $1 FOR UPDATE", [id]).first
             }
+            guard let existing else { return .created }
             if createOnly { return nil }
             if existing["declaration"] == declaration && existing["origin"] == origin && existing["file"] == file {
                 return .unchanged
