@@ -27,8 +27,8 @@ struct DocExampleSyntaxError: Error, CustomStringConvertible {
 }
 
 enum DocExamples {
-    /// The marked blocks of a Markdown text, in order; also every block of another language
-    /// (`json example=NAME`) through `blocks`.
+    /// The runnable (`test=`) blocks of a Markdown text, in order. `blocks` gives every fenced
+    /// block, for the other conventions (`text output=NAME`, `json example=NAME`).
     static func parse(_ markdown: String, file: String) throws -> [DocExample] {
         var examples: [DocExample] = []
         for block in try blocks(markdown, file: file) {
@@ -82,6 +82,11 @@ enum DocExamples {
     }
 }
 
+/// An example that could not be started, and why.
+struct ExampleStartFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
 /// One running example: its output goes to files in the shared folder, so a long-running one
 /// can be watched while it runs.
 final class ExampleProcess: @unchecked Sendable {
@@ -97,8 +102,10 @@ final class ExampleProcess: @unchecked Sendable {
         try example.code.write(toFile: script, atomically: true, encoding: .utf8)
         stdoutPath = folder + "/\(example.name).out"
         stderrPath = folder + "/\(example.name).err"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        guard FileManager.default.createFile(atPath: stdoutPath, contents: nil),
+              FileManager.default.createFile(atPath: stderrPath, contents: nil) else {
+            throw ExampleStartFailure(description: "cannot create the output files of example \(example.name) in \(folder)")
+        }
         switch example.language {
         case .sh:
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -143,14 +150,22 @@ final class ExampleProcess: @unchecked Sendable {
         return stdout
     }
 
-    /// Stops the example and every process it started (curl under bash), by process id.
+    /// Stops the example and every process it started (curl under bash), by process id. SIGKILL,
+    /// because the examples inherit the test thread's signal mask, in which SIGTERM may be blocked.
     func stop() {
         guard process.isRunning else { return }
         let root = process.processIdentifier
-        for pid in Self.descendants(of: root).reversed() { kill(pid, SIGTERM) }
-        kill(root, SIGTERM)
+        for pid in Self.descendants(of: root).reversed() { kill(pid, SIGKILL) }
+        kill(root, SIGKILL)
         for _ in 0..<200 where process.isRunning { usleep(10_000) }
-        if process.isRunning { kill(root, SIGKILL) }
+    }
+
+    /// Whether a process exists and is not a zombie (a killed child that nobody reaped yet).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.range(of: ")", options: .backwards) else { return false }
+        let state = stat[close.upperBound...].split(separator: " ").first
+        return state != "Z" && state != "X"
     }
 
     /// Every process below `root`, parents before children, read from /proc.
