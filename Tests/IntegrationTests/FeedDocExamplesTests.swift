@@ -38,6 +38,8 @@ import Testing
         defer { session.stop() }
         let police = PoliceRegister()
         try await session.push(police.sample)
+        // Enough residents in the community that the snapshot takes several pages.
+        try await session.push(PoliceRegister.page(PoliceRegister.residents(250, community: "510108001001")))
 
         // 1. Subscriptions: what the admin hands to the platform comes from the examples' output.
         let created = FeedTesting.json(try session.run("create-subscription"))
@@ -69,7 +71,7 @@ import Testing
         let head = try session.hub.hub.pool.withConnection { try ChangeLog.head($0) }
         let snapshot = try session.run("snapshot")
         let (persons, households) = try session.countInArea("510108001001")
-        #expect(persons > 0 && households > 0)
+        #expect(persons > 250 && households > 0, "the snapshot should take several pages")
         #expect(snapshot == "snapshot: \(persons) Person records\nsnapshot: \(households) Household records\n"
                 + "continue the feed after position \(head)\n")
         let store = try session.readText("platform-store.json")
@@ -218,7 +220,7 @@ final class DocSession: @unchecked Sendable {
     }
 
     /// Runs a foreground example to its end; a non-zero exit or a timeout is a recorded failure.
-    func run(_ name: String, timeout: Double = 60) throws -> String {
+    func run(_ name: String, timeout: Double = 30) throws -> String {
         let example = try #require(examples[name], "docs/feed.md has no example \(name)")
         let process = try ExampleProcess(example, folder: folder, environment: environment)
         let status = process.finish(timeout: timeout)
@@ -318,6 +320,23 @@ final class PoliceRegister: @unchecked Sendable {
         guard let index = items.firstIndex(where: { $0["GMSFHM"] == citizenID }) else { return Data() }
         items[index].merge(values) { $1 }
         return Self.page([items[index]])
+    }
+
+    /// `count` synthetic residents registered in `community`, with valid citizen ID numbers.
+    static func residents(_ count: Int, community: String) -> [[String: String]] {
+        (0..<count).map { i in
+            let id = citizenID("510108" + "1980" + String(format: "%02d%02d", 1 + i / 28 % 12, 1 + i % 28) + String(format: "%03d", 100 + i / 336))
+            return ["GMSFHM": id, "XM": "居民\(i)", "XB": i % 2 == 0 ? "2" : "1", "CSRQ": String(id.dropFirst(6).prefix(8)),
+                    "HH": "510108009999", "DJJG": "成都市公安局成华区分局猛追湾派出所", "YHZGX": "非亲属",
+                    "ZZ": "四川省成都市成华区猛追湾街道示例路\(i)号", "SQ": community, "ZXBS": "0"]
+        }
+    }
+
+    /// The 17 digits given and their GB 11643 check character (ISO 7064 MOD 11-2).
+    static func citizenID(_ digits: String) -> String {
+        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+        let sum = zip(digits.compactMap(\.wholeNumberValue), weights).reduce(0) { $0 + $1.0 * $1.1 }
+        return digits + String(Array("10X98765432")[sum % 11])
     }
 
     static func page(_ rows: [[String: String]]) -> Data {
