@@ -46,7 +46,8 @@ import Testing
         let subID = try #require(created["id"] as? String)
         let subToken = try #require(created["token"] as? String)
         #expect(subID.hasPrefix("sub_") && subToken.hasPrefix("ro_sub_"))
-        #expect(created["masking"] as? [String: String] == ["Person.citizen_id": "pseudonymized", "Person.name": "plain"])
+        #expect(created["masking"] as? [String: String] == ["Person.citizen_id": "pseudonymized", "Person.name": "plain",
+                                                            "Household.head_citizen_id": "pseudonymized"])
         #expect(created["area"] as? [String] == ["510108001001"])
         let purpose = try #require(created["purpose"] as? String)
         session.environment["SUB_ID"] = subID
