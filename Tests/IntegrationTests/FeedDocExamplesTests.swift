@@ -134,7 +134,7 @@ import Testing
             #expect(received.contains("verified \(webhookID)-\(position) org.recordonce.person."), "delivery \(position) missing: \(received)")
         }
         #expect(received.contains("verified \(webhookID)-\(moved) org.recordonce.person.removed "))
-        #expect(received.contains("(1 signatures)") && !received.contains("rejected"))
+        #expect(received.contains(" signatures=1\n") && !received.contains("rejected"))
         // The receiver's check can fail: a forged signature is answered 400.
         let forged = try await httpRequest("http://127.0.0.1:\(session.webhookPort)/hook", method: "POST", body: Data("{}".utf8), headers: [
             "webhook-id": "\(webhookID)-999999", "webhook-timestamp": String(Int(Date().timeIntervalSince1970)),
@@ -152,13 +152,15 @@ import Testing
         let afterRotation = try await session.push(police.change(PoliceRegister.head, ["ZY": "退休"]))
         let rotatedOutput = receiver.waitForOutput(timeout: 30) { $0.contains("verified \(webhookID)-\(afterRotation) ") }
         #expect(rotatedOutput.contains("verified \(webhookID)-\(afterRotation) org.recordonce.person.updated "), "\(rotatedOutput)")
-        #expect(rotatedOutput.split(separator: "\n").contains { $0.contains("-\(afterRotation) ") && $0.hasSuffix("(2 signatures)") })
+        #expect(rotatedOutput.split(separator: "\n").contains { $0.contains("-\(afterRotation) ") && $0.hasSuffix(" signatures=2") })
         receiver.stop()
 
         // 7. Audit: the community's snapshot, pulls and stream, each with its purpose.
         let audit = FeedTesting.json(try session.run("audit"))
         let entries = try #require(audit["entries"] as? [[String: Any]])
         #expect(Set(entries.compactMap { $0["channel"] as? String }) == ["snapshot", "pull", "stream"])
+        #expect(entries.first?["id"] as? Int == 1 && entries.first?["channel"] as? String == "pull"
+                && entries.first?["first_position"] as? Int == 1, "the document says the first entry is pause-and-resume's pull")
         #expect(entries.allSatisfy { $0["purpose"] as? String == purpose && $0["actor"] as? String == "subscription:" + subID })
         #expect(entries.allSatisfy { !(($0["fields"] as? [String]) ?? []).contains("political_status") })
     }
