@@ -34,7 +34,7 @@ final class DocSession: @unchecked Sendable {
     }
 
     /// Runs a foreground example to its end; a non-zero exit or a timeout is a recorded failure.
-    func run(_ name: String, timeout: Double = 30) throws -> String {
+    func run(_ name: String, timeout: Double = 60) throws -> String {
         let example = try #require(examples[name], "docs/feed.md has no example \(name)")
         let process = try ExampleProcess(example, folder: folder, environment: environment)
         let status = process.finish(timeout: timeout)

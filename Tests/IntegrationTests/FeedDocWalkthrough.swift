@@ -100,14 +100,14 @@ final class FeedDocWalkthrough: @unchecked Sendable {
         occupation = try await session.push(police.change(PoliceRegister.head, ["ZY": "高级工程师"]))
         moved = try await session.push(police.change(PoliceRegister.son, ["SQ": "510108002001", "ZZ": "四川省成都市成华区双桥子街道示例路9号"]))
         let follow = try session.start("follow")
-        let followed = follow.waitForOutput(timeout: 30) { $0.contains("\(self.moved) org.recordonce.person.removed") }
+        let followed = follow.waitForOutput(timeout: 60) { $0.contains("\(self.moved) org.recordonce.person.removed") }
         // The follower saves its cursor after printing a page: let it finish that before stopping it.
-        #expect(session.waitForFile("cursor.txt", timeout: 10) { $0 == String(self.moved) })
+        #expect(session.waitForFile("cursor.txt", timeout: 30) { $0 == String(self.moved) })
         follow.stop()
         let lines = followed.split(separator: "\n").map(String.init)
         let positions: [String] = lines.map { line in String(line.prefix { $0 != " " }) }
         let expected = [String(occupation), String(moved)]
-        #expect(positions == expected, "the follower must print exactly the events after the snapshot that the community sees:\n\(followed)")
+        #expect(positions == expected, "the follower must print exactly the events after the snapshot that the community sees:\n\(followed)\n\(follow.stderr)")
         #expect(lines.contains { $0.hasPrefix("\(occupation) org.recordonce.person.updated Person/") && $0.hasSuffix(" changed=occupation applied") })
         #expect(lines.contains { $0.hasPrefix("\(moved) org.recordonce.person.removed Person/") && $0.hasSuffix(" changed= applied") })
         let subject = lines.first { $0.hasPrefix("\(moved) ") }?.split(separator: " ").dropFirst(2).first
@@ -139,9 +139,9 @@ final class FeedDocWalkthrough: @unchecked Sendable {
     func platformStreams() async throws {
         let stream = try session.start("stream")
         later = try await session.push(police.change(PoliceRegister.head, ["ZY": "总工程师"]))
-        let frames = stream.waitForOutput(timeout: 20) { $0.contains("id: \(self.later)\n") && $0.contains(": heartbeat") }
+        let frames = stream.waitForOutput(timeout: 60) { $0.contains("id: \(self.later)\n") && $0.contains(": heartbeat") }
         stream.stop()
-        #expect(frames.hasPrefix("retry: 2000\n\n"), "\(frames)")
+        #expect(frames.hasPrefix("retry: 2000\n\n"), "\(frames)\n\(stream.stderr)")
         #expect(frames.contains("id: \(later)\ndata: {\"specversion\":\"1.0\",\"id\":\"\(later)\""))
         #expect(frames.split(separator: "\n").filter { $0.hasPrefix("id: ") } == ["id: \(later)"], "the stream did not resume after the cursor")
         #expect(frames.contains(": heartbeat"))
@@ -154,10 +154,10 @@ final class FeedDocWalkthrough: @unchecked Sendable {
         let receiver = try session.start("webhook-receiver")
         let expected = [education, occupation, moved, later]
         let id = webhookID
-        let received = receiver.waitForOutput(timeout: 30) { text in expected.allSatisfy { text.contains("verified \(id)-\($0) ") } }
+        let received = receiver.waitForOutput(timeout: 60) { text in expected.allSatisfy { text.contains("verified \(id)-\($0) ") } }
         #expect(received.hasPrefix("listening on http://127.0.0.1:\(session.webhookPort)/hook\n"))
         for position in expected {
-            #expect(received.contains("verified \(id)-\(position) org.recordonce.person."), "delivery \(position) missing:\n\(received)")
+            #expect(received.contains("verified \(id)-\(position) org.recordonce.person."), "delivery \(position) missing:\n\(received)\n\(receiver.stderr)")
         }
         #expect(received.contains("verified \(id)-\(moved) org.recordonce.person.removed "))
         #expect(received.contains(" signatures=1\n") && !received.contains("rejected"))
@@ -167,17 +167,17 @@ final class FeedDocWalkthrough: @unchecked Sendable {
             "webhook-id": "\(id)-999999", "webhook-timestamp": String(Int(Date().timeIntervalSince1970)),
             "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "Content-Type": "application/json"])
         #expect(forged.status == 400)
-        #expect(receiver.waitForOutput(timeout: 5) { $0.contains("rejected \(id)-999999") }.contains("rejected \(id)-999999"))
+        #expect(receiver.waitForOutput(timeout: 30) { $0.contains("rejected \(id)-999999") }.contains("rejected \(id)-999999"))
 
         #expect(try session.run("redeliver") == "HTTP 204\n")
-        let again = receiver.waitForOutput(timeout: 30) { text in expected.allSatisfy { text.contains("duplicate \(id)-\($0)\n") } }
+        let again = receiver.waitForOutput(timeout: 60) { text in expected.allSatisfy { text.contains("duplicate \(id)-\($0)\n") } }
         for position in expected { #expect(again.contains("duplicate \(id)-\(position)\n")) }
 
         let rotated = FeedTesting.json(try session.run("rotate-secret"))
         #expect((rotated["delivery"] as? [String: Any])?["secret_count"] as? Int == 2)
         #expect(try session.readText("new-webhook-secret.txt").hasPrefix("whsec_"))
         let afterRotation = try await session.push(police.change(PoliceRegister.head, ["ZY": "退休"]))
-        let output = receiver.waitForOutput(timeout: 30) { $0.contains("verified \(id)-\(afterRotation) ") }
+        let output = receiver.waitForOutput(timeout: 60) { $0.contains("verified \(id)-\(afterRotation) ") }
         receiver.stop()
         #expect(output.split(separator: "\n").contains { $0.hasPrefix("verified \(id)-\(afterRotation) org.recordonce.person.updated ")
                                                           && $0.hasSuffix(" signatures=2") }, "\(output)")
