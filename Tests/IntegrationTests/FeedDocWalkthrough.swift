@@ -58,6 +58,8 @@ final class FeedDocWalkthrough: @unchecked Sendable {
         webhookID = try #require(webhook["id"] as? String)
         let secret = try #require((delivery["secrets"] as? [String])?.first)
         #expect(secret.hasPrefix("whsec_") && webhook["token"] is String)
+        #expect(webhook["area"] as? [String] == ["510108001"] && webhook["masking"] as? [String: String] == ["Person.name": "plain"],
+                "the JSON5 spec file was not read")
         session.environment["WEBHOOK_SUB_ID"] = webhookID
         session.environment["WEBHOOK_SECRET"] = secret
 
