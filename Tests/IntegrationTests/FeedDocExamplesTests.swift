@@ -29,6 +29,7 @@ import Testing
         #expect(examples.map(\.name) == Self.expectedExamples)
         let walk = try FeedDocWalkthrough(markdown: markdown, examples: examples)
         defer { walk.session.stop() }
+        try walk.documentedDefaultsMatchTheCatalog()
         try await walk.departmentLoadsTheRegister()
         try await walk.adminCreatesTheSubscriptions()
         try walk.platformLoadsTheSnapshot()

@@ -31,6 +31,31 @@ final class FeedDocWalkthrough: @unchecked Sendable {
         }
     }
 
+    /// Section 1's table of Person defaults says what `FieldPolicy.leastPrivilege` gives for the
+    /// catalog in use: every masked or omitted field listed under its policy, listed plain fields plain.
+    func documentedDefaultsMatchTheCatalog() throws {
+        let person = try #require(session.hub.hub.ingest.registry.catalog.resource("Person"))
+        var documented: [String: String] = [:]
+        let table = markdown.components(separatedBy: "| Person field | default |\n")
+        #expect(table.count == 2, "docs/feed.md has no table of Person defaults")
+        for row in table.last?.split(separator: "\n").dropFirst().prefix(while: { $0.hasPrefix("|") }) ?? [] {
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 2, let policy = cells[1].split(separator: " ").first else { continue }
+            for name in cells[0].components(separatedBy: "`").enumerated().filter({ $0.offset % 2 == 1 }).map(\.element) {
+                documented[name] = String(policy)
+            }
+        }
+        for field in person.fields {
+            let policy = FieldPolicy.leastPrivilege(for: field).rawValue
+            if policy == "plain" {
+                #expect(documented[field.name] == nil || documented[field.name] == "plain", "docs/feed.md: Person.\(field.name) defaults to plain")
+            } else {
+                #expect(documented[field.name] == policy, "docs/feed.md: Person.\(field.name) defaults to \(policy)")
+            }
+        }
+        #expect(documented.keys.allSatisfy { person.field($0) != nil }, "the table names a field the catalog does not have")
+    }
+
     /// Before any example: the police register's sample, and enough residents in the community
     /// that the snapshot takes several pages.
     func departmentLoadsTheRegister() async throws {
