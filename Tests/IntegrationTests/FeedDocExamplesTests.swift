@@ -19,7 +19,7 @@ import Testing
     /// Every runnable example, in document order: a renamed, added or removed one fails here first.
     static let expectedExamples = ["create-subscription", "create-webhook-subscription", "invalid-subscription", "pause-and-resume",
                                    "snapshot", "pull", "pull-ndjson", "follow", "stream", "webhook-receiver", "redeliver",
-                                   "rotate-secret", "audit"]
+                                   "rotate-secret", "audit", "error-answers"]
 
     static let documentPath = RepositoryRoot.path + "/docs/feed.md"
 
@@ -38,6 +38,7 @@ import Testing
         try await walk.platformStreams()
         try await walk.gridAppReceivesSignedWebhooks()
         try walk.adminReadsTheAudit()
+        try walk.platformMeetsErrorAnswers()
     }
 
     @Test func theRunnerRejectsMalformedBlocksAndReportsFailingExamples() throws {

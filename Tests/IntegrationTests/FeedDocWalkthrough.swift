@@ -220,4 +220,9 @@ final class FeedDocWalkthrough: @unchecked Sendable {
         #expect(entries.allSatisfy { $0["purpose"] as? String == purpose && $0["actor"] as? String == "subscription:" + subID })
         #expect(entries.allSatisfy { !(($0["fields"] as? [String]) ?? []).contains("political_status") })
     }
+
+    /// Section 8: the error answers are the ones the document prints.
+    func platformMeetsErrorAnswers() throws {
+        #expect(try session.run("error-answers") == outputs["error-answers"])
+    }
 }
