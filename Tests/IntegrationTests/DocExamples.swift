@@ -6,7 +6,9 @@ import Foundation
 /// `sh test=NAME` or `python test=NAME` is run by the test suite, in document order, with bash
 /// (`-e -o pipefail`) or python3, all in one shared working folder. Adding `background` after the
 /// name (`python test=webhook-receiver background`) starts the block and moves on; the test stops
-/// it later. Blocks without `test=` are only for reading.
+/// it later. Blocks without `test=` are only for reading, except `text output=NAME` (the exact
+/// output of example NAME) and `json example=NAME` (a sample the test compares with the real
+/// thing), which the test reads through `DocExamples.blocks`.
 struct DocExample: Sendable {
     enum Language: String, Sendable { case sh, python }
 
@@ -63,7 +65,7 @@ enum DocExamples {
                     let words = current.info.split(separator: " ").map(String.init)
                     var attributes: [String: String] = [:]
                     for word in words.dropFirst() {
-                        let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
+                        let parts = word.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                         attributes[parts[0]] = parts.count == 2 ? parts[1] : ""
                     }
                     out.append(Block(language: words.first ?? "", attributes: attributes,

@@ -45,6 +45,7 @@ import Testing
         #expect(throws: DocExampleSyntaxError.self) { try DocExamples.parse("```sh test=a\necho\n", file: "x.md") }
         #expect(throws: DocExampleSyntaxError.self) { try DocExamples.parse("```sh test=a\n```\n```sh test=a\n```\n", file: "x.md") }
         #expect(throws: DocExampleSyntaxError.self) { try DocExamples.parse("```ruby test=a\nputs 1\n```\n", file: "x.md") }
+        #expect(try DocExamples.blocks("```text = output=x\nA\n```\n", file: "x.md").first?.attributes == ["": "", "output": "x"])
         let parsed = try DocExamples.parse("text\n```sh\nnot run\n```\n```python test=b background\nprint(1)\n```\n", file: "x.md")
         #expect(parsed.map(\.name) == ["b"] && parsed[0].background && parsed[0].line == 5 && parsed[0].code == "print(1)\n")
 

@@ -36,6 +36,7 @@ final class DocSession: @unchecked Sendable {
     /// Runs a foreground example to its end; a non-zero exit or a timeout is a recorded failure.
     func run(_ name: String, timeout: Double = 60) throws -> String {
         let example = try #require(examples[name], "docs/feed.md has no example \(name)")
+        #expect(!example.background, "docs/feed.md:\(example.line): example \(name) is marked background but runs to its end")
         let process = try ExampleProcess(example, folder: folder, environment: environment)
         let status = process.finish(timeout: timeout)
         #expect(status == 0, "example \(name) (docs/feed.md:\(example.line)) ended with \(status.map(String.init) ?? "a timeout"):\n\(process.stdout)\n\(process.stderr)")
@@ -45,6 +46,7 @@ final class DocSession: @unchecked Sendable {
     /// Starts a background example; `stop()` ends it if the test does not.
     func start(_ name: String) throws -> ExampleProcess {
         let example = try #require(examples[name], "docs/feed.md has no example \(name)")
+        #expect(example.background, "docs/feed.md:\(example.line): example \(name) keeps running but is not marked background")
         let process = try ExampleProcess(example, folder: folder, environment: environment)
         running.append(process)
         return process
