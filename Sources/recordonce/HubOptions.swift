@@ -44,6 +44,14 @@ enum HubOptions {
                environment: "RECORDONCE_PULL_LEASE", default: "30"),
     ]
 
+    /// The change feed (serve).
+    static let feed: [Option] = [
+        Option("audit-retention-days", value: "DAYS", help: "How long disclosure audit entries are kept before the hourly purge removes them.",
+               environment: "RECORDONCE_AUDIT_RETENTION_DAYS", default: "1096"),
+        Option("webhook-disable-after", value: "HOURS", help: "A webhook subscription failing without a success for this long is disabled.",
+               environment: "RECORDONCE_WEBHOOK_DISABLE_AFTER", default: "24"),
+    ]
+
     static func logger(_ args: ParsedArguments, label: String = "hub") -> Logger {
         Logger(label: label, level: LogLevel(name: args.value("log-level") ?? "info") ?? .info,
                format: LogFormat(rawValue: args.value("log-format") ?? "json") ?? .json)
@@ -65,6 +73,16 @@ enum HubOptions {
                 throw UsageError("--pull-lease must be a number of seconds between 1 and 3600, got \(lease)")
             }
             config.scheduler.leaseSeconds = seconds
+        }
+        if let days = try args.int("audit-retention-days") {
+            guard (1...36_500).contains(days) else { throw UsageError("--audit-retention-days must be between 1 and 36500, got \(days)") }
+            config.feed.auditRetentionDays = days
+        }
+        if let text = args.value("webhook-disable-after") {
+            guard let hours = Double(text), hours > 0, hours <= 24 * 365 else {
+                throw UsageError("--webhook-disable-after must be a number of hours above 0 (at most 8760), got \(text)")
+            }
+            config.feed.webhooks.disableAfterFailingFor = hours * 3600
         }
         if let port = try args.int("port") {
             guard (0...65535).contains(port) else { throw UsageError("--port must be between 0 and 65535, got \(port)") }

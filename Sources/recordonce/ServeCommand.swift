@@ -14,9 +14,10 @@ let serveCommand = Command(
     Pull adapters run in whichever hub process claims them first (leases in PostgreSQL);
     --pulls off keeps this process to the API and pushes.
     """,
-    options: HubOptions.server + HubOptions.database + HubOptions.content + HubOptions.adapters + HubOptions.logging
+    options: HubOptions.server + HubOptions.database + HubOptions.content + HubOptions.adapters + HubOptions.feed + HubOptions.logging
 ) { args in
     let logger = HubOptions.logger(args)
+    OpenFileLimit.raiseToHardLimit(logger: logger)
     let hub = Hub(configuration: try HubOptions.configuration(args), logger: logger)
     do {
         try hub.start()

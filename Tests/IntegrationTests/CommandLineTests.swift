@@ -43,7 +43,8 @@ enum Binary {
         let run = try Binary.run(["serve", "--help"])
         #expect(run.status == 0)
         for text in ["--port", "RECORDONCE_PORT", "--database-url", "RECORDONCE_DATABASE_URL", "--data-dir",
-                     "RECORDONCE_DATA_DIR", "[default: 8080]", "--log-format", "admin.token"] {
+                     "RECORDONCE_DATA_DIR", "[default: 8080]", "--log-format", "admin.token",
+                     "--audit-retention-days", "RECORDONCE_AUDIT_RETENTION_DAYS", "--webhook-disable-after"] {
             #expect(run.stdout.contains(text), "missing \(text)")
         }
     }
@@ -54,6 +55,9 @@ enum Binary {
         #expect(unknownOption.stderr.contains("unknown option --prot"))
         #expect(try Binary.run(["serve", "--port", "eighty"]).status == 2)
         #expect(try Binary.run(["serve", "--port", "70000"]).status == 2)
+        let retention = try Binary.run(["serve", "--audit-retention-days", "0"])
+        #expect(retention.status == 2 && retention.stderr.contains("--audit-retention-days"))
+        #expect(try Binary.run(["serve", "--webhook-disable-after", "soon"]).status == 2)
         #expect(try Binary.run(["nosuchcommand"]).status == 2)
     }
 
