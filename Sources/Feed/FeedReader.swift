@@ -71,10 +71,16 @@ public final class FeedReader: Sendable {
     }
 
     /// One snapshot page of golden records, in entity id order after `afterID`, under the
-    /// subscriber's scope, with the feed position it is consistent with: read in one
-    /// REPEATABLE READ transaction together with the change log head, so every change up to that
-    /// position is in the rows and none after it.
-    public func snapshot(_ projector: EventProjector, resource: String, afterID: String?, limit: Int) throws -> SnapshotPage {
+    /// subscriber's scope, with the feed position it is consistent with.
+    ///
+    /// Without `asOf`, the page is the current state: read in one REPEATABLE READ transaction
+    /// together with the change log head, so every change up to that position is in the rows and
+    /// none after it. With `asOf` (the position the first page returned), the page shows every
+    /// record as it was at that position: records created later are left out, and a record
+    /// changed later is read in the version it had then (from `entity_versions`). So all pages of
+    /// one snapshot agree on one position, and the feed continues after it with no gap or overlap.
+    public func snapshot(_ projector: EventProjector, resource: String, afterID: String?, limit: Int,
+                         asOf: Int64? = nil) throws -> SnapshotPage {
         guard let scope = projector.scope.resources[resource] else {
             throw FeedError.forbidden("this subscription does not include \(resource)")
         }
@@ -84,13 +90,16 @@ public final class FeedReader: Sendable {
             try c.executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { try? c.executeScript("COMMIT") }
             let head = try ChangeLog.head(c)
-            let rows = try c.query("""
-                SELECT e.id::text AS id, e.version, e.record::text AS record FROM entities e
-                WHERE e.resource = $1 AND e.version > 0 AND e.id > $2::uuid
-                  AND (cardinality($4::text[]) = 0 OR EXISTS (
-                        SELECT 1 FROM unnest($4::text[]) p, unnest($5::text[]) f WHERE e.record->>f LIKE p))
-                ORDER BY e.id LIMIT $3
-                """, [resource, afterID ?? "00000000-0000-0000-0000-000000000000", limit, area, scope.areaFields]).rows
+            if let asOf, asOf < 0 || asOf > head {
+                throw FeedError.invalid("position must be a feed position between 0 and the head (\(head))")
+            }
+            let after = afterID ?? "00000000-0000-0000-0000-000000000000"
+            let rows: [Row]
+            if let asOf, asOf < head {
+                rows = try c.query(Self.snapshotAsOfSQL, [resource, after, limit, area, scope.areaFields, asOf]).rows
+            } else {
+                rows = try c.query(Self.snapshotSQL, [resource, after, limit, area, scope.areaFields]).rows
+            }
             var records: [SnapshotRecord] = []
             for row in rows {
                 let text = try row.decode(String.self, "record")
@@ -101,10 +110,41 @@ public final class FeedReader: Sendable {
                                               record: json, fields: fields))
             }
             let last = rows.last.flatMap { $0["id"] }
-            return SnapshotPage(resource: resource, position: head, records: records,
+            return SnapshotPage(resource: resource, position: asOf ?? head, records: records,
                                 next: rows.count == limit ? last : nil)
         }
     }
+
+    /// The current records of a resource after an entity id, pre-filtered by area in SQL
+    /// ($4: area prefixes with `%`, $5: the division fields); the projector checks again.
+    static let snapshotSQL = """
+        SELECT e.id::text AS id, e.version, e.record::text AS record FROM entities e
+        WHERE e.resource = $1 AND e.version > 0 AND e.id > $2::uuid
+          AND (cardinality($4::text[]) = 0 OR EXISTS (
+                SELECT 1 FROM unnest($4::text[]) p, unnest($5::text[]) f WHERE e.record->>f LIKE p))
+        ORDER BY e.id LIMIT $3
+        """
+
+    /// The same, as of feed position $6: each entity's last version whose change event is at or
+    /// before it (none: the entity did not exist yet), from `entities` or `entity_versions`.
+    static let snapshotAsOfSQL = """
+        SELECT e.id::text AS id, v.version, v.record::text AS record
+        FROM entities e
+        CROSS JOIN LATERAL (
+            SELECT max(cl.version) AS version FROM change_log cl
+            WHERE cl.resource = $1 AND cl.entity_id = e.id::text AND cl.position <= $6
+        ) at
+        CROSS JOIN LATERAL (
+            SELECT e.version, e.record WHERE e.version = at.version
+            UNION ALL
+            SELECT ev.version, ev.record FROM entity_versions ev
+            WHERE ev.entity_id = e.id AND ev.version = at.version AND e.version <> at.version
+        ) v
+        WHERE e.resource = $1 AND e.id > $2::uuid AND at.version IS NOT NULL
+          AND (cardinality($4::text[]) = 0 OR EXISTS (
+                SELECT 1 FROM unnest($4::text[]) p, unnest($5::text[]) f WHERE v.record->>f LIKE p))
+        ORDER BY e.id LIMIT $3
+        """
 }
 
 /// One golden record as a subscriber sees it in a snapshot.

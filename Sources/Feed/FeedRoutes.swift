@@ -81,13 +81,17 @@ public struct FeedRoutes: Sendable {
         }
     }
 
-    /// `GET /v1/resources/{resource}?after=&limit=` for a subscriber token: a snapshot page.
+    /// `GET /v1/resources/{resource}?after=&limit=&position=` for a subscriber token: a snapshot page.
     public func snapshotResponse(_ request: Request, subscriptionID: String, resource: String) throws -> Response {
         let subscription = try activeSubscription(subscriptionID)
         let projector = reader.projector(for: subscription)
         let limit = try int64(request, "limit", default: 500)
         guard (1...5000).contains(limit) else { throw HTTPError.badRequest("limit must be between 1 and 5000", code: "invalid_argument") }
-        let page = try mapped { try reader.snapshot(projector, resource: resource, afterID: request.query["after"], limit: Int(limit)) }
+        // Pages after the first pass the first page's position back, so that all pages agree on it.
+        let asOf = try request.query["position"].map { _ in try int64(request, "position", default: 0) }
+        let page = try mapped {
+            try reader.snapshot(projector, resource: resource, afterID: request.query["after"], limit: Int(limit), asOf: asOf)
+        }
         if !page.records.isEmpty {
             var fields: [String] = []
             for r in page.records { for f in r.fields where !fields.contains(f) { fields.append(f) } }

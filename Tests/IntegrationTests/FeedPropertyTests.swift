@@ -472,8 +472,8 @@ private final class Oracle {
 
 // MARK: - The population
 
-/// One resident as the police register and the health records system hold them.
-private struct Resident {
+/// One resident as the police register and the health records system hold them (feed tests).
+struct Resident {
     let index: Int
     var community: String
     var street = 1
