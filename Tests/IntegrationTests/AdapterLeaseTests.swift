@@ -54,8 +54,8 @@ import Testing
         let department = FakeDepartment.make(pages: PolicePages.pages(size: 1))
         department.setPageDelay(0.05)
         let url = try TestDatabase.migrated(Schema.migrations)
-        let a = try pullHub(databaseURL: url, adminToken: "shared-admin-token", owner: "hub-A", kind: FakePullKind.self, lease: 1.5)
-        let b = try pullHub(databaseURL: url, adminToken: "shared-admin-token", owner: "hub-B", kind: OtherHubFakePullKind.self, lease: 1.5)
+        let a = try pullHub(databaseURL: url, adminToken: "shared-admin-token", owner: "hub-A", kind: FakePullKind.self, lease: 3)
+        let b = try pullHub(databaseURL: url, adminToken: "shared-admin-token", owner: "hub-B", kind: OtherHubFakePullKind.self, lease: 3)
         // Registered through A; B picks the registration up from the database.
         #expect(try await a.post("/v1/adapters", PolicePages.declaration(department, every: "1s")).status == 201)
         #expect(try await eventually { try await b.adapterStatus("police-hukou")["id"] as? String == "police-hukou" })

@@ -122,8 +122,9 @@ public final class AdapterScheduler: @unchecked Sendable {
 
             if free > 0 {
                 do {
+                    let asked = Date()
                     for claim in try store.claimDue(owner: configuration.owner, leaseSeconds: configuration.leaseSeconds, limit: free) {
-                        launch(claim)
+                        launch(claim, leaseFrom: asked)
                     }
                 } catch {
                     // The database is down or restarting: say so once a minute, not every tick.
@@ -144,8 +145,8 @@ public final class AdapterScheduler: @unchecked Sendable {
         }
     }
 
-    private func launch(_ claim: AdapterRunStore.Claim) {
-        let handle = RunHandle(revision: claim.revision)
+    private func launch(_ claim: AdapterRunStore.Claim, leaseFrom asked: Date) {
+        let handle = RunHandle(revision: claim.revision, leaseUntil: asked.addingTimeInterval(configuration.leaseSeconds * 0.9))
         condition.lock()
         active[claim.id] = handle
         condition.unlock()
@@ -167,7 +168,11 @@ public final class AdapterScheduler: @unchecked Sendable {
         condition.unlock()
         guard !held.isEmpty else { return }
         do {
+            let asked = Date()
             let kept = try store.renew(owner: configuration.owner, held: held.mapValues(\.revision), leaseSeconds: configuration.leaseSeconds)
+            for (id, handle) in held where kept.contains(id) {
+                handle.extendLease(until: asked.addingTimeInterval(configuration.leaseSeconds * 0.9))
+            }
             for (id, handle) in held where !kept.contains(id) {
                 logger.info("pull run stops: the adapter was paused, changed or taken over", ["adapter": id])
                 handle.cancel()
@@ -278,13 +283,22 @@ struct ThrottledWarning {
     }
 }
 
-/// A run's stop flag, set by `stop()` or a lost lease and read between pages.
+/// A run's stop flag, read between pages: set by `stop()` or a lost lease, and also true once the
+/// lease may have run out without a confirmed renewal (a starved process or a slow database), so
+/// a run stops on its own before another process can claim the adapter, instead of beside it.
 final class RunHandle: @unchecked Sendable {
     /// The declaration revision the run started with.
     let revision: Int64
     private let lock = NSLock()
     private var cancelled = false
-    init(revision: Int64) { self.revision = revision }
+    /// Until when the lease is surely ours: measured from before the claim or renewal was asked
+    /// for, less a tenth of the lease for clock differences with the database.
+    private var leaseUntil: Date
+    init(revision: Int64, leaseUntil: Date) {
+        self.revision = revision
+        self.leaseUntil = leaseUntil
+    }
     func cancel() { lock.withLock { cancelled = true } }
-    var isCancelled: Bool { lock.withLock { cancelled } }
+    func extendLease(until date: Date) { lock.withLock { leaseUntil = max(leaseUntil, date) } }
+    var isCancelled: Bool { lock.withLock { cancelled || Date() >= leaseUntil } }
 }
