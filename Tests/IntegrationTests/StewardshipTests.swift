@@ -66,7 +66,7 @@ import Testing
         #expect(try await hub.send("POST", "/v1/conflicts/999999/resolve", ["decision": "keep_golden", "reason": "r"]).status == 404)
 
         // A bad value is refused with the rule named, never the value.
-        try await hub.push("st-health", [S.record(3, key: "h3-sex", ["name": "张三3", "sex": "2", "dob": "1985-03-12"])])
+        try await hub.push("st-health", [S.record(3, key: "h3-sex", ["name": "张叁3", "sex": "2", "dob": "1985-03-12"])])
         let sexConflict = try #require(try await hub.conflicts("field=sex").first?["id"] as? Int)
         let badCode = try await hub.send("POST", "/v1/conflicts/\(sexConflict)/resolve", ["decision": "set_value", "value": "X7Q", "reason": "typo"])
         #expect(badCode.status == 422 && badCode.text.contains("invalid_value") && badCode.text.contains("code_table.sex"), "\(badCode.text)")
