@@ -228,12 +228,20 @@ struct BatchWriter {
         var conflicts: [(entity: String, resource: String, conflict: FieldConflict)] = []
         var tally = RecordOnceTally()
 
-        // New entities: written once, with their whole first version.
+        // New entities: written once, with their whole first version. Several records of one new
+        // entity in the batch can disagree already: their conflicts open once it has an id.
         if !missing.isEmpty {
-            let fresh = missing.compactMap { outcome(resource: $0.resource, key: $0.key, version: 0, current: [:], bound: bound).merged }
+            var early: [String: [FieldConflict]] = [:]
+            let fresh = missing.compactMap { m in
+                outcome(resource: m.resource, key: m.key, version: 0, current: [:], bound: bound,
+                        conflicts: { early[m.resource + "\u{1F}" + m.key, default: []].append($0) }).merged
+            }
             let (created, raced) = try insertNew(fresh)
             writes += created
-            for (_, m) in created { for k in m.kinds { tally.add(resource: m.resource, field: k.field, kind: k.kind) } }
+            for (id, m) in created {
+                for k in m.kinds { tally.add(resource: m.resource, field: k.field, kind: k.kind) }
+                for c in early[m.resource + "\u{1F}" + m.key] ?? [] { conflicts.append((id, m.resource, c)) }
+            }
             // Another batch created some of them meanwhile: merge into theirs like any existing entity.
             if !raced.isEmpty { existing += try lockExisting(raced) }
         }

@@ -202,6 +202,21 @@ import Testing
         #expect(try await hub.send("POST", "/v1/conflicts/resolve", ["filter": ["field": "name"], "decision": "set_value", "reason": "r"]).status == 400)
     }
 
+    @Test func aBulkDecisionThatSettlesAnotherMatchedConflictSkipsIt() async throws {
+        let hub = try StewardshipHub()
+        try await hub.push("st-police", [S.record(9, key: "p9", ["name": "吴九", "sex": "1", "dob": "1990-01-01", "marital": "10"])])
+        // Civil affairs and health both disagree, with the same value: two conflicts on one field.
+        try await hub.push("st-civil", [S.record(9, key: "c9", ["name": "吳九", "dob": "1990-01-01", "marital": "10"])])
+        try await hub.push("st-health", [S.record(9, key: "h9", ["name": "吳九", "sex": "1", "dob": "1990-01-01"])])
+        #expect(try await hub.conflicts().count == 2)
+        let done = try await hub.send("POST", "/v1/conflicts/resolve", ["filter": ["field": "name"], "decision": "take_challenger", "reason": "cards"])
+        #expect(done.status == 200, "\(done.text)")
+        #expect(try done.json()["matched"] as? Int == 2 && done.json()["changed"] as? Int == 1)
+        let closed = try await hub.conflicts("status=all")
+        #expect(closed.map { $0["status"] as? String } == ["resolved", "superseded"])
+        #expect(try await hub.person(S.citizenID(9)).member("record", "name") as? String == "吳九")
+    }
+
     @Test func aCorrectionAndItsRemoval() async throws {
         let hub = try StewardshipHub()
         try await hub.push("st-police", [S.record(3, key: "p3", ["name": "孙七", "sex": "1", "dob": "1985-03-12", "marital": "20"])])
