@@ -201,6 +201,8 @@ struct BatchWriter {
         let sources: String
         /// What each observation was, for the record-once counters.
         var kinds: [(field: String, kind: ObservationKind)] = []
+        /// A first version from one record: each of its fields is a new fact.
+        var newFacts: [String] = []
     }
 
     /// Survivorship's answer for one existing entity: the new version (nil when nothing changed)
@@ -240,6 +242,7 @@ struct BatchWriter {
             writes += created
             for (id, m) in created {
                 for k in m.kinds { tally.add(resource: m.resource, field: k.field, kind: k.kind) }
+                for field in m.newFacts { tally.add(resource: m.resource, field: field, kind: .newFact) }
                 for c in early[m.resource + "\u{1F}" + m.key] ?? [] { conflicts.append((id, m.resource, c)) }
             }
             // Another batch created some of them meanwhile: merge into theirs like any existing entity.
@@ -424,9 +427,8 @@ struct BatchWriter {
         if current.isEmpty, observations.count == 1, !observations[0].record.fields.isEmpty {
             let first = observations[0].first ?? GoldenRecordCodec.firstVersion(observations[0].record, provenance: observations[0].provenance)
             let merged = Merged(resource: resource, key: key, previousVersion: version, changed: first.changed,
-                                record: first.record, provenance: first.provenance, sources: first.sources,
-                                kinds: first.changed.map { ($0, .newFact) })
-            return Outcome(merged: merged, kinds: merged.kinds, retired: [], fields: [:], sent: [:])
+                                record: first.record, provenance: first.provenance, sources: first.sources, newFacts: first.changed)
+            return Outcome(merged: merged, kinds: [], retired: [], fields: [:], sent: [:])
         }
         var seen: [Observation] = []
         var sent: [String: String] = [:]
