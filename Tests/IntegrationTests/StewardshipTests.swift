@@ -217,6 +217,52 @@ import Testing
         #expect(try await hub.person(S.citizenID(9)).member("record", "name") as? String == "吳九")
     }
 
+    /// Decisions and department batches on the same records at once: nothing fails, and every
+    /// golden field with the admin's provenance has its override row, and no row is left without one.
+    @Test func decisionsRacingDepartmentBatchesStayConsistent() async throws {
+        let hub = try StewardshipHub()
+        let people = 0..<40
+        try await hub.push("st-police", people.map { S.record($0, key: "p\($0)", ["name": "甲\($0)", "sex": "1", "dob": "1990-01-01", "marital": "10"]) })
+        try await hub.push("st-health", people.map { S.record($0, key: "h\($0)", ["name": "乙\($0)", "sex": "1", "dob": "1990-01-01"]) })
+        async let decisions: [Int] = {
+            var statuses: [Int] = []
+            for round in 0..<4 {
+                let r = try await hub.send("POST", "/v1/conflicts/resolve", ["filter": ["field": "name"], "decision": round % 2 == 0 ? "take_challenger" : "keep_golden",
+                                                                              "reason": "round \(round)"])
+                statuses.append(r.status)
+                for id in try await hub.conflicts("field=name").prefix(5).compactMap({ $0["id"] as? Int }) {
+                    statuses.append(try await hub.send("POST", "/v1/conflicts/\(id)/resolve", ["decision": "keep_golden", "reason": "one"]).status)
+                }
+            }
+            return statuses
+        }()
+        async let batches: [Int] = {
+            var statuses: [Int] = []
+            for round in 0..<4 {
+                // New information from the authority for half the people, the old disagreement again for the rest.
+                let police = people.filter { $0 % 2 == round % 2 }.map { S.record($0, key: "p\($0)", ["name": "甲\($0)-\(round)", "sex": "1", "dob": "1990-01-01", "marital": "10"]) }
+                let health = people.map { S.record($0, key: "h\($0)-\(round)", ["name": "乙\($0)", "sex": "1", "dob": "1990-01-01"]) }
+                for (adapter, records) in [("st-police", police), ("st-health", health)] {
+                    statuses.append(try await httpRequest(hub.base + "/v1/ingest/\(adapter)", method: "POST", token: hub.token,
+                                                          body: try JSONSerialization.data(withJSONObject: records, options: [.sortedKeys])).status)
+                }
+            }
+            return statuses
+        }()
+        let (d, b) = try await (decisions, batches)
+        #expect(b.allSatisfy { $0 == 200 }, "\(b)")
+        // A single decision may find its conflict settled by the bulk one just before (409); nothing else fails.
+        #expect(d.allSatisfy { $0 == 200 || $0 == 409 }, "\(d)")
+        let mismatched = try hub.test.hub.pool.withConnection { c in
+            try c.query("""
+                SELECT count(*) AS n FROM entities e FULL JOIN field_overrides o ON o.entity_id = e.id AND o.field = 'name'
+                WHERE e.resource = 'Person' AND ((e.provenance::jsonb -> 'sources' -> ((e.provenance::jsonb -> 'fields' ->> 'name')::int) ->> 'department' = 'admin')
+                      <> (o.entity_id IS NOT NULL))
+                """)[0]["n"]
+        }
+        #expect(mismatched == "0")
+    }
+
     @Test func aCorrectionAndItsRemoval() async throws {
         let hub = try StewardshipHub()
         try await hub.push("st-police", [S.record(3, key: "p3", ["name": "孙七", "sex": "1", "dob": "1985-03-12", "marital": "20"])])
