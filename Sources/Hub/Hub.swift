@@ -86,6 +86,7 @@ public final class Hub: @unchecked Sendable {
                      feed: feed, feedRoutes: feedRoutes).register(on: router)
         let scheduler = self.scheduler
         AdapterRoutes(registrations: adapters, auth: auth, wake: { scheduler?.wake() }).register(on: router)
+        MappingRoutes(registrations: adapters, auth: auth, maxBody: configuration.maxIngestBody).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
                                 threads: configuration.httpThreads, maxConnections: configuration.httpMaxConnections,
                                 logger: logger.child(label: "http"), metrics: metrics)
