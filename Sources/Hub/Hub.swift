@@ -52,6 +52,15 @@ public final class Hub: @unchecked Sendable {
             stop()
             throw error
         }
+        do {
+            try CatalogSnapshots.checkAtStart(catalog: registry.catalog, directory: configuration.catalogDirectory,
+                                              mappings: CatalogCheck.mappingTexts(folder: configuration.mappingsDirectory,
+                                                                                  published: MappingVersionStore(pool: pool).newest()),
+                                              pool: pool, accept: configuration.acceptCatalogChanges, logger: logger)
+        } catch {
+            stop()
+            throw error
+        }
         try AdminCredentials.ensure(pool: pool, dataDirectory: configuration.dataDirectory,
                                     configured: configuration.adminToken, logger: logger)
         try registry.registerTokens(pool: pool, adaptersDirectory: configuration.adaptersDirectory, logger: logger)

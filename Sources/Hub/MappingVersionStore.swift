@@ -35,6 +35,8 @@ public struct MappingVersion: Sendable, Equatable {
 public struct MappingVersionStore: Sendable {
     let pool: ConnectionPool
 
+    public init(pool: ConnectionPool) { self.pool = pool }
+
     static let columns = """
         mapping_id, version, text, plan_digest,
         to_char(published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS published_at
