@@ -11,7 +11,7 @@ import Testing
     static let documents: [(file: String, examples: [String])] = [
         ("docs/catalog.md", ["add-department", "catalog-check"]),
         ("docs/mappings.md", ["write-mapping", "validate-mapping", "publish-mapping", "list-mappings"]),
-        ("docs/adapters.md", ["register-team-adapter", "team-push-and-status", "team-rejects", "team-refused", "fix-and-retry"]),
+        ("docs/adapters.md", ["register-team-adapter", "team-push-and-status", "team-rejects", "team-refused", "fix-and-retry", "replay"]),
     ]
 
     @Test func theNewDepartmentWalkThroughRunsAgainstARealHub() async throws {
@@ -70,6 +70,7 @@ import Testing
         let retried = try run("fix-and-retry")
         #expect(retried.contains(#"{"id":"dpf-register","version":2,"changed":true}"#), "\(retried)")
         #expect(retried.hasSuffix(" accepted\n"), "\(retried)")
+        #expect(try run("replay") == "3 []\n2 3 0\n")
 
         // What the walk-through promised, read back through the API.
         let record = try await httpRequest(hub.base + "/v1/resources/disability?key=34052419800101001X", token: hub.admin).json()
