@@ -33,6 +33,18 @@ public struct LandingContent: Sendable {
         }
     }
 
+    /// Removes the adapter's content stored before `day` (`YYYY-MM-DD`, UTC): those records can
+    /// no longer be replayed. Returns the batches and records removed.
+    public func purge(adapterID: String, before day: String) throws -> (batches: Int, records: Int) {
+        try pool.withConnection { c in
+            let row = try c.query("""
+                WITH gone AS (DELETE FROM landing_batches WHERE adapter = $1 AND stored_at < ($2::date)::timestamp AT TIME ZONE 'UTC' RETURNING records)
+                SELECT count(*)::int AS batches, coalesce(sum(records), 0)::int AS records FROM gone
+                """, [adapterID, day]).first
+            return (Int(row?["batches"] ?? "0") ?? 0, Int(row?["records"] ?? "0") ?? 0)
+        }
+    }
+
     /// The stored batches of an adapter after batch `after`, oldest first, at most `limit`.
     func batches(adapterID: String, after: Int64, limit: Int) throws -> [(id: Int64, records: [SourceRecord])] {
         let rows = try pool.withConnection { c in
@@ -59,7 +71,8 @@ public struct LandingContent: Sendable {
 public struct Replayer: Sendable {
     public let ingest: IngestService
     var pool: ConnectionPool { ingest.store.pool }
-    var content: LandingContent { LandingContent(pool: pool) }
+    /// The kept source content the replay reads (and `purge` removes).
+    public var content: LandingContent { LandingContent(pool: pool) }
 
     public init(ingest: IngestService) { self.ingest = ingest }
 

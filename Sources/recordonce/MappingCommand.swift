@@ -130,7 +130,9 @@ let mappingReplayCommand = Command(
     finished when run again with the same mapping version. POST /v1/adapters/{id}/replay does
     the same on a running hub. Exit status: 0 done, 1 failure, 2 usage error.
     """,
-    options: [.flag("dry-run", help: "Only report what would change, per resource and field.")]
+    options: [.flag("dry-run", help: "Only report what would change, per resource and field."),
+              Option("purge-before", value: "DATE", help: "Instead of replaying, remove the adapter's kept content stored before DATE (YYYY-MM-DD, UTC); "
+                     + "by default it is kept as long as the golden records it fed.")]
         + HubOptions.database + HubOptions.content + HubOptions.logging,
     arguments: [Argument("adapter", help: "The adapter whose records are replayed.")]
 ) { args in
@@ -138,6 +140,14 @@ let mappingReplayCommand = Command(
     let adapterID = args.positional(0)!
     let (replayer, close) = try Replayer.offline(try HubOptions.configuration(args), logger: logger)
     defer { close() }
+    if let day = args.value("purge-before") {
+        guard day.range(of: "^\\d{4}-\\d{2}-\\d{2}$", options: .regularExpression) != nil else {
+            throw UsageError("--purge-before must be a date YYYY-MM-DD, got \(day)")
+        }
+        let removed = try replayer.content.purge(adapterID: adapterID, before: day)
+        print("\(adapterID): removed \(removed.batches) stored batch(es), \(removed.records) record(s) kept before \(day); they can no longer be replayed")
+        return ExitCode.success
+    }
     if args.flag("dry-run") {
         let report = try replayer.dryRun(adapterID: adapterID)
         print("\(adapterID): dry run with mapping \(report.mapping) version \(report.version)")

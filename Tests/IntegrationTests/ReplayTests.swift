@@ -104,6 +104,11 @@ import Testing
         #expect(again.status == 200, "\(again.text)")
         #expect(try again.json()["events"] as? Int == 0 && again.json()["records"] as? Int == total && again.json()["resumed"] as? Bool == false)
         #expect(try count("SELECT count(*) FROM change_log WHERE position > \(positionBefore)") == multiple.count)
+        // Purging the kept content: nothing is left to replay.
+        let purge = try Binary.run(arguments + ["--purge-before", "2999-01-01"])
+        #expect(purge.status == 0 && purge.stdout.contains("removed \(total / 2 + 0) stored batch(es), \(total) record(s)"), "\(purge.stdout)\(purge.stderr)")
+        #expect(try count("SELECT count(*) FROM landing_batches") == 0)
+        #expect(try Binary.run(arguments + ["--purge-before", "soon"]).status == 2)
         // Replays are for admins.
         #expect(try await httpRequest(hub.base + "/v1/adapters/dpf-register/replay", method: "POST").status == 401)
     }
