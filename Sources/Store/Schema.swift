@@ -293,6 +293,54 @@ public enum Schema {
             ALTER TABLE audit_log ADD CONSTRAINT audit_log_channel_check
                 CHECK (channel IN ('pull', 'stream', 'webhook', 'snapshot', 'admin_read', 'stewardship'));
             ALTER TABLE audit_log ADD COLUMN action text;
+        Migration(id: "0008_mapping_versions", sql: """
+            -- Mapping versions published over the API (PUT /v1/mappings/{id}). The newest version of
+            -- a mapping id is what every adapter using that mapping applies; earlier ones are kept.
+            -- plan_digest: SHA-256 of the mapping without version and description, so a publish that
+            -- changes the compiled plan must raise the version.
+            CREATE TABLE mapping_versions (
+                mapping_id    text NOT NULL,
+                version       integer NOT NULL CHECK (version >= 1),
+                text          text NOT NULL,
+                plan_digest   text NOT NULL,
+                published_at  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (mapping_id, version)
+            );
+            -- The catalog the hub last started with (its files' text by path), for the compatibility
+            -- check a hub runs when it starts with a changed catalog.
+            CREATE TABLE catalog_snapshots (
+                id           bigserial PRIMARY KEY,
+                files        jsonb NOT NULL,
+                digest       text NOT NULL,
+                taken_at     timestamptz NOT NULL DEFAULT now()
+            );
+            """),
+        Migration(id: "0008_landing_batches", sql: """
+            -- The source content of accepted records, kept for replay after a mapping change: one
+            -- row per stored batch, its accepted records as NDJSON (source key, record), in delivery
+            -- order. TOAST compresses the text (lz4) once a batch passes about 2 kB.
+            CREATE TABLE landing_batches (
+                id               bigserial PRIMARY KEY,
+                adapter          text NOT NULL,
+                mapping_version  integer NOT NULL,
+                records          integer NOT NULL,
+                content          text COMPRESSION lz4 NOT NULL,
+                stored_at        timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX landing_batches_adapter ON landing_batches (adapter, id);
+            -- A replay's progress, so that a replay stopped by a crash or restart resumes after the
+            -- last batch it finished.
+            CREATE TABLE replay_runs (
+                adapter          text PRIMARY KEY,
+                mapping_id       text NOT NULL,
+                mapping_version  integer NOT NULL,
+                after_batch      bigint NOT NULL DEFAULT 0,
+                batches          integer NOT NULL DEFAULT 0,
+                records          integer NOT NULL DEFAULT 0,
+                events           integer NOT NULL DEFAULT 0,
+                started_at       timestamptz NOT NULL DEFAULT now(),
+                finished_at      timestamptz
+            );
             """),
     ]
 }
