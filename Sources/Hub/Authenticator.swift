@@ -55,6 +55,8 @@ public struct Authenticator: Sendable {
                         [PostgresBytes(Secrets.sha256(token))]).first?["subject"]
         }
         return subject.flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
+    }
+
     /// 401 without a valid token; 403 unless the caller is an admin or adapter `id` itself (a
     /// department team reading its own adapter). Returns the caller.
     @discardableResult

@@ -293,6 +293,7 @@ public enum Schema {
             ALTER TABLE audit_log ADD CONSTRAINT audit_log_channel_check
                 CHECK (channel IN ('pull', 'stream', 'webhook', 'snapshot', 'admin_read', 'stewardship'));
             ALTER TABLE audit_log ADD COLUMN action text;
+            """),
         Migration(id: "0008_mapping_versions", sql: """
             -- Mapping versions published over the API (PUT /v1/mappings/{id}). The newest version of
             -- a mapping id is what every adapter using that mapping applies; earlier ones are kept.
