@@ -20,7 +20,11 @@ public struct HubDatabase: Sendable {
     @discardableResult
     public func migrate(logger: Logger) throws -> [String] {
         do {
-            let applied = try Migrator(migrations: Schema.migrations).migrate(PostgresConnection(url: url))
+            let migrator = Migrator(migrations: Schema.migrations)
+            let connection = try PostgresConnection(url: url)
+            // Nothing pending: leave the schema alone, so a runtime role without CREATE rights starts.
+            if try migrator.pending(connection).isEmpty { return [] }
+            let applied = try migrator.migrate(connection)
             if !applied.isEmpty { logger.info("applied migrations", ["ids": applied.joined(separator: ",")]) }
             return applied
         } catch {
