@@ -95,8 +95,15 @@ import Testing
             config.scheduler.leaseSeconds = 2
             config.scheduler.backoff = .init(base: 0.2, maximum: 1)
             config.adapterRefreshSeconds = 0.2
+            config.feed.webhooks.initialBackoff = 0.05
+            config.feed.webhooks.maxBackoff = 0.5
         })
         #expect(try await httpRequest(hub.base + "/readyz").status == 200)
+        // A community platform takes every Person event by webhook all along.
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        _ = try await FeedTesting.subscribe(hub, ["name": "Grid app", "purpose": "grid work (statutory duty)", "resources": ["Person"],
+                                                  "delivery": ["mode": "webhook", "url": receiver.url]])
 
         // Three departments' senders, 25 batches of 8 each; the pull runs meanwhile.
         let told = Told()
@@ -113,11 +120,27 @@ import Testing
         try await Self.expectOutageThenReady(hub, killed: second)
         for sender in senders { await sender.value }
         #expect(told.acceptedBatches == 75)
+        #expect(told.failedAttempts > 0, "no push was refused: the postmaster died between pushes, not during them")
 
         // The pull resumes from its checkpoint and finishes.
         #expect(try await eventually(timeout: 60) {
             try await httpRequest(hub.base + "/v1/adapters/police-hukou", token: hub.adminToken).json()["checkpoint"] as? String == "24"
         })
+        // The LISTEN connection came back too: a long-poll is woken by a commit of another
+        // process (NOTIFY alone, not this process's writers), well before its deadline.
+        let (_, token, _) = try await FeedTesting.subscribe(hub, ["name": "Community", "purpose": "community services (statutory duty)",
+                                                                  "resources": ["Person"]])
+        let head = try PostgresConnection(url: hub.hub.databaseURL).query("SELECT position FROM change_log_head")[0].decode(Int64.self, "position")
+        let started = Date()
+        async let woken = httpRequest(hub.base + "/v1/feed?after=\(head)&wait=20", token: token)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        try PostgresConnection(url: hub.hub.databaseURL).transaction { c in
+            try ChangeLog.append(FeedTesting.personEvents(900_000..<900_001) { _ in "510108001001" }, in: c)
+        }
+        let wokenEvents = try await woken.json()["events"] as? [[String: Any]] ?? []
+        #expect(wokenEvents.count == 1)
+        #expect(Date().timeIntervalSince(started) < 10)
+
         let metrics = try await httpRequest(hub.base + "/metrics").text
         #expect(metrics.contains("recordonce_embedded_database_crashes_total 2"))
         #expect(metrics.contains("recordonce_embedded_database_up 1"))
@@ -136,6 +159,22 @@ import Testing
         #expect(stored == expected, "lost: \(expected.subtracting(stored).count), unexpected: \(stored.subtracting(expected).count)")
         let doubled = persons.filter { row in [row[1], row[2], row[3]] != ["1", "1", "1"] }
         #expect(doubled.isEmpty, "\(doubled.count) persons with other than one creation event")
+        // Webhook delivery resumed where its stored position said: every Person event arrived, in
+        // order; one may arrive again when the crash came between its delivery and its bookkeeping.
+        let personPositions = try db.query("SELECT position FROM change_log WHERE resource = 'Person' ORDER BY position").rows
+            .compactMap { Int64($0[0] ?? "") }
+        #expect(personPositions.count == 721)
+        var delivered: [Int64] = []
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            delivered = receiver.wait(for: personPositions.count, timeout: 1).map(\.position)
+            if Set(delivered).count >= personPositions.count { break }
+            usleep(100_000)
+        }
+        var firstDeliveries: [Int64] = []
+        var seen = Set<Int64>()
+        for position in delivered where seen.insert(position).inserted { firstDeliveries.append(position) }
+        #expect(firstDeliveries == personPositions)
         // The change log itself has no gap and no repeated position.
         let log = try db.query("SELECT count(*) AS n, count(DISTINCT position) AS d, min(position) AS lo, max(position) AS hi FROM change_log").rows[0]
         let count = Int(log[0] ?? "") ?? -1, distinct = Int(log[1] ?? "") ?? -2
