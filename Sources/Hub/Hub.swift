@@ -88,6 +88,11 @@ public final class Hub: @unchecked Sendable {
                                          logger: logger.child(label: "scheduler"), metrics: metrics)
         }
         let router = Router(defaultBodyLimit: configuration.maxRequestBody)
+        router.errorTranslator = { error in
+            guard let error = error as? PostgresError, error.isRetriable else { return nil }
+            return HTTPError(status: 503, code: "unavailable", message: "the database is unavailable; send the same request again later",
+                             headers: [HTTPHeader("Retry-After", "2")])
+        }
         let auth = Authenticator(pool: pool)
         SystemRoutes(pool: pool, migrator: migrator, metrics: metrics, supervisor: databaseSupervisor).register(on: router)
         let feed = FeedService(store: ingest.store, catalog: registry.catalog, settings: configuration.feed, logger: logger.child(label: "feed"))

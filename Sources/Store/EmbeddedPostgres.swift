@@ -43,6 +43,8 @@ public final class EmbeddedPostgres: @unchecked Sendable {
     private let logger: Logger
     private let binDirectory: String
     private var running = false
+    /// Stopped on purpose by `stopServerForTesting`: not a crash, so not restarted by the supervisor.
+    private var stoppedOnPurpose = false
     private let lock = NSLock()
     /// The flock on `<data-dir>/embedded.lock` held while this process owns the cluster.
     private var ownerLock: Int32 = -1
@@ -164,7 +166,7 @@ public final class EmbeddedPostgres: @unchecked Sendable {
 
     /// Whether this process started the cluster, has not stopped it, and its postmaster has died.
     public var hasCrashed: Bool {
-        let started = lock.withLock { running && ownerLock >= 0 }
+        let started = lock.withLock { running && ownerLock >= 0 && !stoppedOnPurpose }
         return started && livePostmasterID == nil
     }
 
@@ -200,14 +202,17 @@ public final class EmbeddedPostgres: @unchecked Sendable {
         return cmdline.contains("postgres")
     }
 
-    /// Stops the server without marking the cluster stopped (tests: simulate an outage).
+    /// Stops the server without marking the cluster stopped (tests: simulate an outage that the
+    /// supervisor leaves alone, as it would a server stopped on purpose).
     public func stopServerForTesting() throws {
+        lock.withLock { stoppedOnPurpose = true }
         try Subprocess.check(command(["pg_ctl", "stop", "-w", "-s", "-m", "fast", "-D", clusterDirectory]),
                              outputFile: clusterDirectory + "/pg_ctl.log")
     }
 
     /// Starts the server again after `stopServerForTesting`.
     public func startServerForTesting() throws {
+        defer { lock.withLock { stoppedOnPurpose = false } }
         try Subprocess.check(command(["pg_ctl", "start", "-w", "-s", "-D", clusterDirectory, "-l", clusterDirectory + "/server.log"]),
                              outputFile: clusterDirectory + "/pg_ctl.log")
     }

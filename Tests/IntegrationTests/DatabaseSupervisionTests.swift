@@ -30,8 +30,11 @@ import Testing
         private var ids: Set<String> = []
         private var batches = 0
         private var failures = 0
+        private var statuses: Set<Int> = []
         func accepted(_ batch: [String]) { lock.withLock { ids.formUnion(batch); batches += 1 } }
-        func failed() { lock.withLock { failures += 1 } }
+        func failed(status: Int?) { lock.withLock { failures += 1; if let status { statuses.insert(status) } } }
+        /// The HTTP statuses of refused attempts (connections refused or cut count as none).
+        var failureStatuses: Set<Int> { lock.withLock { statuses } }
         var acceptedIDs: Set<String> { lock.withLock { ids } }
         var acceptedBatches: Int { lock.withLock { batches } }
         var failedAttempts: Int { lock.withLock { failures } }
@@ -48,7 +51,7 @@ import Testing
                     told.accepted(batch.map { $0["GMSFHM"]! })
                     break
                 }
-                told.failed()
+                told.failed(status: response?.status)
                 try? await Task.sleep(nanoseconds: 100_000_000)
             }
         }
@@ -121,6 +124,8 @@ import Testing
         for sender in senders { await sender.value }
         #expect(told.acceptedBatches == 75)
         #expect(told.failedAttempts > 0, "no push was refused: the postmaster died between pushes, not during them")
+        // While the database is down a push is answered 503 (send it again), never 500.
+        #expect(told.failureStatuses.isSubset(of: [503]), "\(told.failureStatuses)")
 
         // The pull resumes from its checkpoint and finishes.
         #expect(try await eventually(timeout: 60) {
