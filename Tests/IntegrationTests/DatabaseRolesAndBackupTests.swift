@@ -107,6 +107,11 @@ import Testing
             }
         }
         #expect(try counts() == before)
+
+        // A migration the runtime role may not apply: a start error that says what to run.
+        try admin.executeScript("DELETE FROM schema_migrations WHERE id = '0010_audit_purge_function'")
+        let refused = #expect(throws: HubError.self) { _ = try Self.hub(databaseURL: runtimeURL) }
+        #expect(refused?.description.contains("recordonce db migrate") == true, "\(String(describing: refused))")
     }
 
     @Test func printSQLShowsTheStepsWithoutPasswords() throws {

@@ -76,7 +76,7 @@ import Testing
             return ready.status == 200 && hub.hub.embeddedDatabase?.livePostmasterID.map { $0 != pid } == true
         }
         #expect(recovered, "the hub did not become ready again after the postmaster was killed")
-        #expect(sawUnavailable || hub.hub.databaseSupervisor?.state == .up)
+        #expect(sawUnavailable, "/readyz never answered 503 while the database was down")
     }
 
     @Test func killingThePostmasterDuringPushesAndAPullLosesAndDoublesNothing() async throws {
