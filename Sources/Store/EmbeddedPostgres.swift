@@ -286,6 +286,14 @@ public final class EmbeddedPostgres: @unchecked Sendable {
             logger.warning("removing stale postmaster.pid", ["pid": String(pid)])
             try? FileManager.default.removeItem(atPath: pidFile)
         }
+        // The socket's lock file names the same postmaster; a killed one not yet reaped (a zombie)
+        // still answers kill(pid, 0), and PostgreSQL would refuse to start until it is gone.
+        let socketLock = clusterDirectory + "/.s.PGSQL.5432.lock"
+        if let text = try? String(contentsOfFile: socketLock, encoding: .utf8),
+           let owner = Int32(text.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces) ?? ""),
+           !Self.isLivePostgres(owner) {
+            try? FileManager.default.removeItem(atPath: socketLock)
+        }
     }
 
     private func ensureSystemUser() throws {

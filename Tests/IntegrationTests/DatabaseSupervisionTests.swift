@@ -82,7 +82,10 @@ import Testing
     @Test func killingThePostmasterDuringPushesAndAPullLosesAndDoublesNothing() async throws {
         let pullPages = (0..<24).map { p in Self.page((0..<5).map { Self.person(10_000 + p * 5 + $0) }) }
         let department = FakeDepartment.make(pages: pullPages)
-        department.setPageDelay(0.08)
+        department.setPageDelay(0.05)
+        // The pull waits until the webhook subscription exists, then is held at page 9 so that
+        // the first kill lands mid-run.
+        department.closeGate(atPage: 0)
         let hub = try TestHub(embedded: true, adapters: [
             "police.json5": """
                 { id: "police-hukou", department: "police", mapping: "police-hukou.json5", token: { file: "police.token" },
@@ -107,6 +110,7 @@ import Testing
         defer { receiver.stop() }
         _ = try await FeedTesting.subscribe(hub, ["name": "Grid app", "purpose": "grid work (statutory duty)", "resources": ["Person"],
                                                   "delivery": ["mode": "webhook", "url": receiver.url]])
+        department.moveGate(toPage: 8)
 
         // Three departments' senders, 25 batches of 8 each; the pull runs meanwhile.
         let told = Told()
@@ -115,8 +119,9 @@ import Testing
             let batches = (0..<25).map { b in (0..<8).map { Self.person(s * 1_000 + b * 8 + $0) } }
             return Task { await Self.send(batches, to: url, told: told) }
         }
-        #expect(try await eventually(timeout: 60) { told.acceptedBatches >= 15 && department.storedLog.count >= 3 })
+        #expect(try await eventually(timeout: 60) { told.acceptedBatches >= 15 && department.isWaitingAtGate })
         let first = try Self.killPostmaster(hub)
+        department.openGate()
         try await Self.expectOutageThenReady(hub, killed: first)
         #expect(try await eventually(timeout: 60) { told.acceptedBatches >= 45 })
         let second = try Self.killPostmaster(hub)
