@@ -39,7 +39,7 @@ let databaseCommand = Command(
             rather than options: a command line is visible to every local user.
             """,
             options: [
-                Option("database-url", value: "URL", help: "The hub's database, as a superuser.", environment: "RECORDONCE_DATABASE_URL"),
+                Option("database-url", value: "URL", help: "The hub's database, connecting as a superuser (not the hub's own URL)."),
                 Option("owner-role", value: "NAME", help: "Role that owns the schema and migrates.", default: "recordonce_owner"),
                 Option("runtime-role", value: "NAME", help: "Role the hub connects as.", default: "recordonce_runtime"),
                 Option("owner-password", value: "TEXT", help: "Password to set for the owner role (unset: left as is).",
@@ -47,7 +47,7 @@ let databaseCommand = Command(
                 Option("runtime-password", value: "TEXT", help: "Password to set for the runtime role (unset: left as is).",
                        environment: "RECORDONCE_RUNTIME_PASSWORD"),
                 .flag("print-sql", help: "Print the SQL instead of running it."),
-            ] + HubOptions.logging
+            ]
         ) { args in
             let roles = DatabaseRoles(owner: args.value("owner-role") ?? "recordonce_owner",
                                       runtime: args.value("runtime-role") ?? "recordonce_runtime",
