@@ -93,16 +93,13 @@ public enum AuditLog {
         }
     }
 
-    /// Deletes entries older than `retentionDays` (the only deletion the table's trigger allows)
+    /// Deletes entries older than `retentionDays` through `audit_log_purge` (migration 0010: the
+    /// only deletion the table's trigger allows, and the runtime role needs no DELETE right for it)
     /// and returns how many went.
     @discardableResult
     public static func purge(retentionDays: Int, in c: PostgresConnection) throws -> Int {
         precondition(retentionDays >= 1, "audit retention must be at least a day")
-        return try c.transaction { c in
-            let cutoff = try c.query("SELECT (now() - make_interval(days => $1))::text AS cutoff", [retentionDays])[0].decode(String.self, "cutoff")
-            try c.execute("SELECT set_config('recordonce.audit_purge_before', $1, true)", [cutoff])
-            return try c.execute("DELETE FROM audit_log WHERE time < $1::timestamptz", [cutoff])
-        }
+        return try c.query("SELECT audit_log_purge($1) AS removed", [retentionDays])[0].decode(Int.self, "removed")
     }
 
     private static func strings(_ json: String) throws -> [String] {

@@ -133,6 +133,7 @@ extension HTTPServer {
         } catch let error as HTTPError {
             return error.response
         } catch {
+            if let translated = router.errorTranslator?(error) { return translated.response }
             logger.error("handler failed", ["route": route.pattern, "method": exchange.method.rawValue,
                                             "error": String(describing: error)])
             return HTTPError.internalError.response

@@ -61,6 +61,15 @@ public final class Router: @unchecked Sendable {
     public let defaultBodyLimit: Int
     private let lock = NSLock()
     private var routes: [Route] = []
+    private var fallback: (@Sendable (any Error) -> HTTPError?)?
+
+    /// Answers for thrown errors that are not `HTTPError`s, when it returns one (otherwise 500
+    /// "internal"). The hub answers a database that is down with 503 and Retry-After, so a sender
+    /// knows to send its whole batch again later.
+    public var errorTranslator: (@Sendable (any Error) -> HTTPError?)? {
+        get { lock.withLock { fallback } }
+        set { lock.withLock { fallback = newValue } }
+    }
 
     public init(defaultBodyLimit: Int = Router.standardBodyLimit) {
         precondition(defaultBodyLimit >= 0, "body limit must not be negative")

@@ -16,6 +16,9 @@ public final class Hub: @unchecked Sendable {
     public let metrics = MetricsRegistry()
     public private(set) var pool: ConnectionPool!
     public private(set) var embeddedDatabase: EmbeddedPostgres?
+    /// Restarts the embedded cluster after a crash (nil with an external database, or when another
+    /// process owns the cluster).
+    public private(set) var databaseSupervisor: EmbeddedPostgresSupervisor?
     private var server: HTTPServer?
     /// The routes this hub serves (for the OpenAPI completeness check).
     public private(set) var router: Router?
@@ -46,6 +49,16 @@ public final class Hub: @unchecked Sendable {
         embeddedDatabase = database.embedded
         pool = ConnectionPool(url: database.url, maxConnections: configuration.databasePoolSize)
         pool.register(in: metrics)
+        if let embedded = database.embedded, embedded.isOwner {
+            let pool = self.pool!
+            let supervisor = EmbeddedPostgresSupervisor(database: embedded, logger: logger.child(label: "postgres"),
+                                                        metrics: metrics) { [weak self] in
+                pool.discardIdle()
+                self?.scheduler?.wake()
+            }
+            supervisor.start()
+            databaseSupervisor = supervisor
+        }
         do {
             try database.migrate(logger: logger)
         } catch {
@@ -84,8 +97,13 @@ public final class Hub: @unchecked Sendable {
                                          logger: logger.child(label: "scheduler"), metrics: metrics)
         }
         let router = Router(defaultBodyLimit: configuration.maxRequestBody)
+        router.errorTranslator = { error in
+            guard let error = error as? PostgresError, error.isRetriable else { return nil }
+            return HTTPError(status: 503, code: "unavailable", message: "the database is unavailable; send the same request again later",
+                             headers: [HTTPHeader("Retry-After", "2")])
+        }
         let auth = Authenticator(pool: pool)
-        SystemRoutes(pool: pool, migrator: migrator, metrics: metrics).register(on: router)
+        SystemRoutes(pool: pool, migrator: migrator, metrics: metrics, supervisor: databaseSupervisor).register(on: router)
         let feed = FeedService(store: ingest.store, catalog: registry.catalog, settings: configuration.feed, logger: logger.child(label: "feed"))
         feed.start()
         self.feed = feed
@@ -125,6 +143,8 @@ public final class Hub: @unchecked Sendable {
         feed?.stop()
         feed = nil
         pool?.close()
+        databaseSupervisor?.stop()
+        databaseSupervisor = nil
         embeddedDatabase?.stop()
         embeddedDatabase = nil
     }

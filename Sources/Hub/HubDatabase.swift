@@ -20,9 +20,18 @@ public struct HubDatabase: Sendable {
     @discardableResult
     public func migrate(logger: Logger) throws -> [String] {
         do {
-            let applied = try Migrator(migrations: Schema.migrations).migrate(PostgresConnection(url: url))
+            let migrator = Migrator(migrations: Schema.migrations)
+            let connection = try PostgresConnection(url: url)
+            // Nothing pending: leave the schema alone, so a runtime role without CREATE rights starts.
+            if try migrator.pending(connection).isEmpty { return [] }
+            let applied = try migrator.migrate(connection)
             if !applied.isEmpty { logger.info("applied migrations", ["ids": applied.joined(separator: ",")]) }
             return applied
+        } catch let error as PostgresError where error.sqlState == "42501" {
+            throw HubError("""
+                migrations are pending and the role in the database URL may not apply them (a runtime role of \
+                `recordonce db init-roles`): run `recordonce db migrate` with the owner role's URL first (\(error))
+                """)
         } catch {
             throw HubError("the database at \(Self.redacted(url)) is not usable: \(error)")
         }

@@ -8,6 +8,8 @@ struct SystemRoutes {
     let pool: ConnectionPool
     let migrator: Migrator
     let metrics: MetricsRegistry
+    /// The embedded cluster's supervisor, whose restarts readiness reports.
+    let supervisor: EmbeddedPostgresSupervisor?
 
     func register(on router: Router) {
         router.add(.GET, "/healthz") { _ in
@@ -38,6 +40,9 @@ struct SystemRoutes {
     /// 200 when the database answers and every migration is applied, 503 (with the reason) otherwise.
     /// A pooled connection broken by a database restart is retried once on a fresh one.
     func readiness() -> Response {
+        if case .restarting(let attempts)? = supervisor?.state {
+            return unavailable("embedded database restarting after a crash (\(attempts) failed attempts so far)")
+        }
         var lastError: (any Error)?
         for _ in 0..<2 {
             do {
@@ -53,7 +58,30 @@ struct SystemRoutes {
                 break
             }
         }
-        return unavailable("database unreachable: \(lastError.map { String(describing: $0) } ?? "unknown")")
+        return unavailable("database unreachable: " + Self.withoutPaths(lastError.map { String(describing: $0) } ?? "unknown"))
+    }
+
+    /// The text with every filesystem path (a socket folder in libpq's messages) replaced by
+    /// `<path>`: /readyz is public, and the data folder's location is nobody's business.
+    static func withoutPaths(_ text: String) -> String {
+        var out = ""
+        var inPath = false
+        var previous: Character = " "
+        for c in text {
+            if inPath {
+                if c == " " || c == "\"" || c == "'" || c == "," || c == ")" {
+                    inPath = false
+                    out.append(c)
+                }
+            } else if c == "/" && (previous == " " || previous == "\"" || previous == "'" || previous == "(" || previous == "=") {
+                inPath = true
+                out += "<path>"
+            } else {
+                out.append(c)
+            }
+            previous = c
+        }
+        return out
     }
 
     private func unavailable(_ reason: String) -> Response {

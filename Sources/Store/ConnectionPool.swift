@@ -65,6 +65,14 @@ public final class ConnectionPool: @unchecked Sendable {
         }
     }
 
+    /// Drops the idle connections (after the server restarted they are all broken) so the next
+    /// callers open fresh ones instead of each failing once on a dead socket.
+    public func discardIdle() {
+        condition.lock()
+        idle.removeAll()
+        condition.unlock()
+    }
+
     /// Closes idle connections and refuses new work; connections in use close when returned.
     public func close() {
         condition.lock()

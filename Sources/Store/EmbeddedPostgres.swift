@@ -43,6 +43,8 @@ public final class EmbeddedPostgres: @unchecked Sendable {
     private let logger: Logger
     private let binDirectory: String
     private var running = false
+    /// Stopped on purpose by `stopServerForTesting`: not a crash, so not restarted by the supervisor.
+    private var stoppedOnPurpose = false
     private let lock = NSLock()
     /// The flock on `<data-dir>/embedded.lock` held while this process owns the cluster.
     private var ownerLock: Int32 = -1
@@ -155,14 +157,62 @@ public final class EmbeddedPostgres: @unchecked Sendable {
         (try? Subprocess.run(command(["pg_ctl", "status", "-s", "-D", clusterDirectory]))) == 0
     }
 
-    /// Stops the server without marking the cluster stopped (tests: simulate an outage).
+    /// The postmaster's process id from postmaster.pid, when that process is alive (a zombie left
+    /// by a kill -9 is not). Cheap: no subprocess, so a supervisor can poll it often.
+    public var livePostmasterID: Int32? {
+        guard let pid = Self.postmasterID(in: clusterDirectory) else { return nil }
+        return Self.isLivePostgres(pid) ? pid : nil
+    }
+
+    /// Whether this process started the cluster, has not stopped it, and its postmaster has died.
+    public var hasCrashed: Bool {
+        let started = lock.withLock { running && ownerLock >= 0 && !stoppedOnPurpose }
+        return started && livePostmasterID == nil
+    }
+
+    /// Starts the postmaster again after it died under a running hub. PostgreSQL's crash recovery
+    /// replays the write-ahead log, so every committed transaction is kept; `pg_ctl -w` returns
+    /// once the server accepts connections again. Throws while the old server's processes linger
+    /// (the caller retries with backoff); does nothing when the cluster was stopped meanwhile.
+    public func restartAfterCrash() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard running, ownerLock >= 0 else { return }
+        if livePostmasterID != nil { return }
+        try clearLeftoverPostmaster()
+        logger.warning("restarting embedded PostgreSQL after it stopped unexpectedly")
+        try Subprocess.check(command(["pg_ctl", "start", "-w", "-t", "120", "-s", "-D", clusterDirectory,
+                                      "-l", clusterDirectory + "/server.log"]),
+                             outputFile: clusterDirectory + "/pg_ctl.log")
+    }
+
+    static func postmasterID(in clusterDirectory: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: clusterDirectory + "/postmaster.pid", encoding: .utf8) else { return nil }
+        return Int32(text.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces) ?? "")
+    }
+
+    /// A running (not zombie) process whose command line names postgres.
+    static func isLivePostgres(_ pid: Int32) -> Bool {
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        if state == "Z" || state == "X" { return false }
+        let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+        return cmdline.contains("postgres")
+    }
+
+    /// Stops the server without marking the cluster stopped (tests: simulate an outage that the
+    /// supervisor leaves alone, as it would a server stopped on purpose).
     public func stopServerForTesting() throws {
+        lock.withLock { stoppedOnPurpose = true }
         try Subprocess.check(command(["pg_ctl", "stop", "-w", "-s", "-m", "fast", "-D", clusterDirectory]),
                              outputFile: clusterDirectory + "/pg_ctl.log")
     }
 
     /// Starts the server again after `stopServerForTesting`.
     public func startServerForTesting() throws {
+        defer { lock.withLock { stoppedOnPurpose = false } }
         try Subprocess.check(command(["pg_ctl", "start", "-w", "-s", "-D", clusterDirectory, "-l", clusterDirectory + "/server.log"]),
                              outputFile: clusterDirectory + "/pg_ctl.log")
     }
@@ -226,20 +276,23 @@ public final class EmbeddedPostgres: @unchecked Sendable {
     /// the file if its process is gone (or the pid now belongs to another program).
     private func clearLeftoverPostmaster() throws {
         let pidFile = clusterDirectory + "/postmaster.pid"
-        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-              let pid = Int32(text.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces) ?? "") else { return }
-        let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
-        if kill(pid, 0) == 0 && cmdline.contains("postgres") {
+        guard let pid = Self.postmasterID(in: clusterDirectory) else { return }
+        if Self.isLivePostgres(pid) {
             logger.warning("a PostgreSQL server from an earlier run is still up; restarting it", ["pid": String(pid)])
             _ = try? Subprocess.run(command(["pg_ctl", "stop", "-w", "-t", "60", "-s", "-m", "fast", "-D", clusterDirectory]),
                                     outputFile: clusterDirectory + "/pg_ctl.log")
         }
-        if FileManager.default.fileExists(atPath: pidFile) {
-            let stillOurs = kill(pid, 0) == 0 && ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("postgres")
-            if !stillOurs {
-                logger.warning("removing stale postmaster.pid", ["pid": String(pid)])
-                try? FileManager.default.removeItem(atPath: pidFile)
-            }
+        if FileManager.default.fileExists(atPath: pidFile) && !Self.isLivePostgres(pid) {
+            logger.warning("removing stale postmaster.pid", ["pid": String(pid)])
+            try? FileManager.default.removeItem(atPath: pidFile)
+        }
+        // The socket's lock file names the same postmaster; a killed one not yet reaped (a zombie)
+        // still answers kill(pid, 0), and PostgreSQL would refuse to start until it is gone.
+        let socketLock = clusterDirectory + "/.s.PGSQL.5432.lock"
+        if let text = try? String(contentsOfFile: socketLock, encoding: .utf8),
+           let owner = Int32(text.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces) ?? ""),
+           !Self.isLivePostgres(owner) {
+            try? FileManager.default.removeItem(atPath: socketLock)
         }
     }
 

@@ -343,5 +343,27 @@ public enum Schema {
                 finished_at      timestamptz
             );
             """),
+        // The retention purge as a function that runs with its owner's rights, so a least-privilege
+        // runtime role (`recordonce db init-roles`) needs no DELETE on the audit log at all: it may
+        // only remove entries older than a whole number of days, never recent ones.
+        Migration(id: "0010_audit_purge_function", sql: """
+            CREATE FUNCTION audit_log_purge(retention_days integer) RETURNS bigint
+                LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+            DECLARE
+                cutoff timestamptz;
+                removed bigint;
+            BEGIN
+                IF retention_days IS NULL OR retention_days < 1 THEN
+                    RAISE EXCEPTION 'audit retention must be at least a day' USING ERRCODE = 'invalid_parameter_value';
+                END IF;
+                cutoff := now() - make_interval(days => retention_days);
+                PERFORM set_config('recordonce.audit_purge_before', cutoff::text, true);
+                DELETE FROM audit_log WHERE time < cutoff;
+                GET DIAGNOSTICS removed = ROW_COUNT;
+                PERFORM set_config('recordonce.audit_purge_before', '', true);
+                RETURN removed;
+            END $$;
+            REVOKE EXECUTE ON FUNCTION audit_log_purge(integer) FROM PUBLIC;
+            """),
     ]
 }

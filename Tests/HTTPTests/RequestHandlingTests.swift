@@ -110,6 +110,24 @@ struct RequestHandlingTests {
         #expect(error.message == "short and stout")
     }
 
+    @Test func anErrorTranslatorTurnsChosenFailuresIntoTheirOwnAnswers() async throws {
+        struct Outage: Error {}
+        let server = try TestServer { router in
+            router.add(.GET, "/down") { _ in throw Outage() }
+            router.add(.GET, "/boom") { _ in throw SecretFailure() }
+            router.errorTranslator = { error in
+                error is Outage ? HTTPError(status: 503, code: "unavailable", message: "try again",
+                                            headers: [HTTPHeader("Retry-After", "2")]) : nil
+            }
+        }
+        defer { server.close() }
+        let down = try await server.fetch("GET", "/down")
+        #expect(down.status == 503)
+        #expect(try JSONDecoder().decode(ErrorBody.self, from: down.body).error.code == "unavailable")
+        #expect(down.headers["retry-after"] == "2")
+        #expect(try await server.fetch("GET", "/boom").status == 500)
+    }
+
     @Test func malformedEscapesInTheQueryAre400() throws {
         let server = try makeServer()
         defer { server.close() }

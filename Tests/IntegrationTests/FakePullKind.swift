@@ -45,6 +45,8 @@ final class FakeDepartment: @unchecked Sendable {
     /// Requests after the first `count` wait at the gate.
     func closeGate(afterRequests count: Int) { gateOpened.withLock { gate = { _, ordinal in ordinal > count } } }
     func openGate() { gateOpened.withLock { gate = nil; gateOpened.broadcast() } }
+    /// Lets the requests for pages before `index` through; later pages wait.
+    func moveGate(toPage index: Int) { gateOpened.withLock { gate = { page, _ in page >= index }; gateOpened.broadcast() } }
     /// True while a request waits at the gate.
     private(set) var waitingAtGate = false
     var isWaitingAtGate: Bool { gateOpened.withLock { waitingAtGate } }

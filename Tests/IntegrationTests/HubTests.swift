@@ -69,6 +69,8 @@ import Store
         let down = try await httpRequest(hub.base + "/readyz")
         #expect(down.status == 503)
         #expect(try down.json()["status"] as? String == "unavailable")
+        let reason = try down.json()["reason"] as? String ?? ""
+        #expect(reason.hasPrefix("database unreachable") && !reason.contains("/"), "readyz names a path: \(reason)")
         #expect(try await httpRequest(hub.base + "/healthz").status == 200)
         try hub.hub.embeddedDatabase!.startServerForTesting()
         #expect(try await httpRequest(hub.base + "/readyz").status == 200)
