@@ -88,7 +88,7 @@ public final class Hub: @unchecked Sendable {
         AdapterRoutes(registrations: adapters, auth: auth, wake: { scheduler?.wake() }).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
                                 threads: configuration.httpThreads, maxConnections: configuration.httpMaxConnections,
-                                logger: logger.child(label: "http"), metrics: metrics)
+                                tls: configuration.tls, logger: logger.child(label: "http"), metrics: metrics)
         do {
             try server.start()
         } catch {
@@ -100,6 +100,11 @@ public final class Hub: @unchecked Sendable {
         adapters.startRefreshing(every: configuration.adapterRefreshSeconds)
         scheduler?.start()
         logger.info("hub listening", ["host": configuration.host, "port": String(server.boundPort)])
+    }
+
+    /// Reads the TLS certificate and key again (SIGHUP); on an error the previous ones stay in use.
+    public func reloadCertificates() throws {
+        try server?.reloadCertificates()
     }
 
     /// Stops the HTTP server, closes the pool, and stops the embedded cluster. Safe to call twice.
