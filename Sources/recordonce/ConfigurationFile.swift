@@ -55,13 +55,28 @@ enum ConfigurationFile {
         return (values, problems)
     }
 
-    /// `args` with the file named by `--config` (or RECORDONCE_CONFIG) underneath; throws a usage
-    /// error listing every problem of the file.
+    /// `args` with the file named by `--config` (or RECORDONCE_CONFIG) underneath. Throws a usage
+    /// error listing every problem at once: the file's (unknown keys, wrong types) and those of
+    /// the values that win (from the file, the environment or the options).
     static func apply(to args: ParsedArguments) throws -> ParsedArguments {
         guard let path = args.value("config") else { return args }
-        let (values, problems) = read(path, options: args.declaredOptions)
+        let (values, fileProblems) = read(path, options: args.declaredOptions)
+        let combined = args.addingFileValues(values)
+        let problems = fileProblems + valueProblems(combined)
         guard problems.isEmpty else { throw UsageError(problems.joined(separator: "\n")) }
-        return args.addingFileValues(values)
+        return combined
+    }
+
+    /// The problems `HubOptions.configuration` finds in the values `args` gives.
+    static func valueProblems(_ args: ParsedArguments) -> [String] {
+        do {
+            _ = try HubOptions.configuration(args)
+            return []
+        } catch let error as UsageError {
+            return error.message.split(separator: "\n").map(String.init)
+        } catch {
+            return [String(describing: error)]
+        }
     }
 
     static let option = Option("config", value: "FILE", help: "A JSON5 file with values for the other options (keys are option names); "
@@ -87,16 +102,9 @@ let configCommand = Command(
         ) { args in
             let path = args.positional(0)!
             let options = serveCommand.options
-            var (values, problems) = ConfigurationFile.read(path, options: options)
-            if problems.isEmpty {
-                let parsed = try CommandLineRunner.parse([], for: serveCommand, path: ["recordonce", "serve"], environment: [:])
-                    .addingFileValues(values)
-                do {
-                    _ = try HubOptions.configuration(parsed)
-                } catch let error as UsageError {
-                    problems = error.message.split(separator: "\n").map(String.init)
-                }
-            }
+            let (values, fileProblems) = ConfigurationFile.read(path, options: options)
+            let parsed = try CommandLineRunner.parse([], for: serveCommand, path: ["recordonce", "serve"], environment: [:])
+            let problems = fileProblems + ConfigurationFile.valueProblems(parsed.addingFileValues(values))
             guard problems.isEmpty else {
                 for problem in problems { CommandLineRunner.printError(problem) }
                 return ExitCode.usage
