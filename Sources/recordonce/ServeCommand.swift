@@ -33,13 +33,18 @@ let serveCommand = Command(
         CommandLineRunner.printError(String(describing: error))
         return ExitCode.failure
     }
+    // Under systemd (Type=notify) the unit counts as started only now.
+    ServiceNotifier.notify("READY=1\nSTATUS=serving on port \(hub.port)\nMAINPID=\(getpid())")
     let signal = ShutdownSignal.wait(reload: {
+        ServiceNotifier.notify("RELOADING=1")
         do {
             try hub.reloadCertificates()
         } catch {
             logger.error("TLS certificates not reloaded; the previous ones stay in use", ["error": String(describing: error)])
         }
+        ServiceNotifier.notify("READY=1")
     })
+    ServiceNotifier.notify("STOPPING=1")
     logger.info("stopping", ["signal": signal])
     hub.stop()
     logger.info("stopped")
