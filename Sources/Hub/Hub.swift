@@ -15,6 +15,8 @@ public final class Hub: @unchecked Sendable {
     public let logger: Logger
     public let metrics = MetricsRegistry()
     public private(set) var pool: ConnectionPool!
+    /// The feed's replica pool (`feedDatabaseURL`); nil when the feed reads the primary.
+    public private(set) var feedPool: ConnectionPool?
     public private(set) var embeddedDatabase: EmbeddedPostgres?
     private var server: HTTPServer?
     /// The routes this hub serves (for the OpenAPI completeness check).
@@ -76,8 +78,13 @@ public final class Hub: @unchecked Sendable {
         }
         let router = Router(defaultBodyLimit: configuration.maxRequestBody)
         let auth = Authenticator(pool: pool)
-        SystemRoutes(pool: pool, migrator: migrator, metrics: metrics).register(on: router)
-        let feed = FeedService(store: ingest.store, catalog: registry.catalog, settings: configuration.feed, logger: logger.child(label: "feed"))
+        if let url = configuration.feedDatabaseURL {
+            feedPool = ConnectionPool(url: url, maxConnections: configuration.databasePoolSize)
+            logger.info("the feed reads from a replica", ["database": Self.hostOf(url)])
+        }
+        SystemRoutes(pool: pool, migrator: migrator, metrics: metrics, feedPool: feedPool).register(on: router)
+        let feed = FeedService(store: ingest.store, catalog: registry.catalog, settings: configuration.feed, replica: feedPool,
+                               logger: logger.child(label: "feed"))
         feed.start()
         self.feed = feed
         let feedRoutes = feed.routes { request in try auth.feedCaller(request) }
@@ -102,6 +109,12 @@ public final class Hub: @unchecked Sendable {
         logger.info("hub listening", ["host": configuration.host, "port": String(server.boundPort)])
     }
 
+    /// The host part of a database URL, for logs (never the password).
+    static func hostOf(_ url: String) -> String {
+        guard let components = URLComponents(string: url) else { return "(unparsed URL)" }
+        return (components.host ?? "local socket") + (components.port.map { ":\($0)" } ?? "")
+    }
+
     /// Reads the TLS certificate and key again (SIGHUP); on an error the previous ones stay in use.
     public func reloadCertificates() throws {
         try server?.reloadCertificates()
@@ -117,6 +130,8 @@ public final class Hub: @unchecked Sendable {
         feed?.stop()
         feed = nil
         pool?.close()
+        feedPool?.close()
+        feedPool = nil
         embeddedDatabase?.stop()
         embeddedDatabase = nil
     }

@@ -16,6 +16,9 @@ public struct HubConfiguration: Sendable {
     public var tls: TLSFiles?
     /// An existing PostgreSQL server; nil starts the embedded cluster under `dataDirectory`.
     public var databaseURL: String?
+    /// A streaming replica of `databaseURL` that the feed reads from (pull pages, SSE, snapshots);
+    /// nil reads the primary. Everything written (the audit log included) goes to the primary.
+    public var feedDatabaseURL: String?
     /// Folder for the embedded cluster and the generated admin token.
     public var dataDirectory: String = "./var"
     /// Fixed admin token (RECORDONCE_ADMIN_TOKEN); nil generates one on first start.

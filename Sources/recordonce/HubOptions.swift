@@ -51,6 +51,9 @@ enum HubOptions {
 
     /// The change feed (serve).
     static let feed: [Option] = [
+        Option("feed-database-url", value: "URL", help: "A streaming replica of the database that this process's feed reads from "
+               + "(pull pages, SSE, snapshots); writes, the audit log included, still go to --database-url.",
+               environment: "RECORDONCE_FEED_DATABASE_URL"),
         Option("audit-retention-days", value: "DAYS", help: "How long disclosure audit entries are kept before the hourly purge removes them.",
                environment: "RECORDONCE_AUDIT_RETENTION_DAYS", default: "1096"),
         Option("webhook-disable-after", value: "HOURS", help: "A webhook subscription failing without a success for this long is disabled.",
@@ -69,6 +72,10 @@ enum HubOptions {
         var problems: [String] = []
         func problem(_ name: String, _ message: String) { problems.append("\(args.origin(name)): \(message)") }
         config.databaseURL = args.value("database-url")
+        config.feedDatabaseURL = args.value("feed-database-url")
+        if config.feedDatabaseURL != nil && config.databaseURL == nil {
+            problem("feed-database-url", "needs database-url too: a replica of the embedded cluster is not supported")
+        }
         config.dataDirectory = args.value("data-dir") ?? "./var"
         config.adminToken = ProcessInfo.processInfo.environment["RECORDONCE_ADMIN_TOKEN"]
         if let dir = args.value("catalog") { config.catalogDirectory = dir }
