@@ -60,12 +60,23 @@ static inline struct MHD_Daemon *ro_mhd_start_daemon(unsigned int flags,
        of 0 or 1 means one internal thread; MHD warns if it is given explicitly. With a
        certificate callback the daemon speaks TLS (flags must include MHD_USE_TLS) and asks the
        callback for the certificate at every handshake, so certificates can change while it runs. */
+    if (certificate_callback != NULL && thread_pool_size > 1) {
+        return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_context,
+                                MHD_OPTION_EXTERNAL_LOGGER, ro_mhd_format_message, (void *)log_target,
+                                MHD_OPTION_SOCK_ADDR, address,
+                                MHD_OPTION_HTTPS_CERT_CALLBACK, certificate_callback,
+                                MHD_OPTION_THREAD_POOL_SIZE, thread_pool_size,
+                                MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
+                                MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
+                                MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                                MHD_OPTION_UNESCAPE_CALLBACK, ro_mhd_keep_escaped, (void *)NULL,
+                                MHD_OPTION_END);
+    }
     if (certificate_callback != NULL) {
         return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_context,
                                 MHD_OPTION_EXTERNAL_LOGGER, ro_mhd_format_message, (void *)log_target,
                                 MHD_OPTION_SOCK_ADDR, address,
                                 MHD_OPTION_HTTPS_CERT_CALLBACK, certificate_callback,
-                                MHD_OPTION_THREAD_POOL_SIZE, thread_pool_size > 1 ? thread_pool_size : 1,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
                                 MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
                                 MHD_OPTION_CONNECTION_LIMIT, connection_limit,

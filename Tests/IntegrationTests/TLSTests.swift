@@ -42,6 +42,38 @@ import Testing
         #expect(TLSClient.failure(url, authority: pki.authorityA.caFile) == .tls)
     }
 
+    /// Long-polls and SSE streams suspend their connections; over TLS too.
+    @Test func longPollsAndStreamsWorkOverHTTPS() async throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let files = TLSFiles(certificateFile: pki.authorityA.serverCertificate, keyFile: pki.authorityA.serverKey)
+        let hub = try TestHub(configure: { $0.tls = files; $0.feed.heartbeatInterval = 0.5 })
+        let base = "https://127.0.0.1:\(hub.hub.port)"
+        var create = HTTPClientRequest(method: "POST", url: base + "/v1/subscriptions",
+                                       headers: [("Authorization", "Bearer \(hub.adminToken)"), ("Content-Type", "application/json")],
+                                       body: Array(try JSONSerialization.data(withJSONObject: FeedDeliveryTests.everything)))
+        create.certificateAuthorityFile = pki.authorityA.caFile
+        let created = try HTTPClient().send(create)
+        #expect(created.status == 201)
+        let token = try #require(FeedTesting.json(String(decoding: created.body, as: UTF8.self))["token"] as? String)
+
+        let stream = try SSEReader(url: base + "/v1/feed/stream", token: token, curlArguments: ["--cacert", pki.authorityA.caFile])
+        defer { stream.close() }
+        let authority = pki.authorityA.caFile
+        let longPoll = Task.detached { () throws -> HTTPClientResponse in
+            var request = HTTPClientRequest(url: base + "/v1/feed?after=0&wait=10", headers: [("Authorization", "Bearer \(token)")], timeout: 20)
+            request.certificateAuthorityFile = authority
+            return try HTTPClient().send(request)
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        try FeedTesting.append(hub, FeedTesting.personEvents(0..<3) { _ in "510108001001" })
+        let answer = try await longPoll.value
+        #expect(answer.status == 200)
+        #expect(String(decoding: answer.body, as: UTF8.self).contains(#""id":"1""#))
+        let streamed = stream.read(events: 3, timeout: 10)
+        #expect(streamed.events.map(\.id) == [1, 2, 3])
+    }
+
     @Test func missingUnreadableOrMismatchedFilesAreNamedAtStart() throws {
         let pki = try TestPKI()
         defer { pki.remove() }
