@@ -230,5 +230,19 @@ import Testing
         #expect(expected.count >= 70)
         #expect(positions == expected, "feed node: \(positions.count) events, primary: \(expected.count)")
         #expect(Set(positions).count == positions.count, "an event arrived twice")
+
+        // SSE and snapshots from the feed node read the standby too, and agree with the primary.
+        let stream = try SSEReader(url: feedNode.base + "/v1/feed/stream?after=0", token: token)
+        defer { stream.close() }
+        #expect(stream.read(events: expected.count, timeout: 20).events.map(\.id) == expected)
+        let snapshotOnReplica = try await httpRequest(feedNode.base + "/v1/resources/Person?limit=1000", token: token)
+        let snapshotOnPrimary = try await httpRequest(writer.base + "/v1/resources/Person?limit=1000", token: token)
+        #expect(snapshotOnReplica.status == 200, "\(snapshotOnReplica.text)")
+        let replicaRecords = try snapshotOnReplica.json()["records"] as? [[String: Any]] ?? []
+        let primaryRecords = try snapshotOnPrimary.json()["records"] as? [[String: Any]] ?? []
+        #expect(replicaRecords.count == 70)
+        #expect(replicaRecords.map { String(describing: $0["entity_id"] ?? "") } == primaryRecords.map { String(describing: $0["entity_id"] ?? "") })
+        let snapshotsAudited = try PostgresConnection(url: primaryURL).query("SELECT count(*)::text AS n FROM audit_log WHERE channel = 'snapshot'")
+        #expect(snapshotsAudited.first?["n"] == "2", "each snapshot page is audited on the primary")
     }
 }
