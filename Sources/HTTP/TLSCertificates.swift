@@ -12,6 +12,12 @@ public struct TLSFiles: Sendable, Equatable {
         self.certificateFile = certificateFile
         self.keyFile = keyFile
     }
+
+    /// Loads both files and checks that the key belongs to the certificate, as the server will;
+    /// throws naming the file at fault. Lets a process fail before it starts anything else.
+    public func check() throws(TLSCertificateError) {
+        _ = try TLSCredentials(files: self)
+    }
 }
 
 /// Why a certificate or key could not be used. The description names the file and the cause.

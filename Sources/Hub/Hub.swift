@@ -43,6 +43,8 @@ public final class Hub: @unchecked Sendable {
     public var databaseURL: String { pool.url }
 
     public func start() throws {
+        // A bad certificate or key stops the start before any database is touched.
+        try configuration.tls?.check()
         let registry = try IngestRegistry.load(configuration, logger: logger)
         let database = try HubDatabase.open(configuration, logger: logger)
         embeddedDatabase = database.embedded

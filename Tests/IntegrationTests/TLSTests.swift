@@ -102,6 +102,14 @@ import Testing
         #expect(mismatched?.kind == .keyMismatch)
         #expect(mismatched?.description.contains(pki.authorityB.serverKey) == true)
         #expect(startError(TLSFiles(certificateFile: a.serverCertificate, keyFile: a.serverKey)) == nil)
+
+        // `serve` stops before it starts a database, naming the file (exit status 1).
+        let serve = try Binary.run(["serve", "--port", "0", "--data-dir", pki.folder + "/data",
+                                    "--tls-cert", a.serverCertificate, "--tls-key", pki.authorityB.serverKey])
+        #expect(serve.status == 1)
+        #expect(serve.stderr.contains("TLS: \(pki.authorityB.serverKey): this key does not belong to the certificate in \(a.serverCertificate)"),
+                "\(serve.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: pki.folder + "/data/postgres"), "a database was started anyway")
     }
 
     @Test func webhookDeliveryVerifiesTheSubscribersCertificate() async throws {
