@@ -10,11 +10,14 @@ import Testing
 @Suite(.serialized) struct FeedReplicaTests {
     static let adminToken = "replica-admin-" + Secrets.hex(Secrets.randomBytes(8))
     static let policeToken = "replica-police-" + Secrets.hex(Secrets.randomBytes(8))
-    /// The delay the test holds the feed node to, from an event's commit on the primary to its
-    /// arrival at the subscriber (polling every 50 ms plus the standby's apply lag; measured here:
-    /// median 0.16 s, worst 0.28 s; generous for loaded CI machines). A feed node that waited for
-    /// notifications that never reach a standby would only answer when its long-polls expire (5 s).
-    static let maximumDelay = 1.5
+    /// The delays the test holds the feed node to, from an event's transaction on the primary to
+    /// its arrival at the subscriber: polling every 50 ms plus the standby's apply lag (measured
+    /// alone: median 0.16-0.20 s, worst 0.28-0.50 s). 95 % of events within 1.5 s, every event
+    /// within 4 s: generous because the whole suite loads the machine (the writer's own
+    /// transactions then take longer), and still under the long-poll's 5 s wait, so a feed node
+    /// that waited for notifications (which never reach a standby) fails both.
+    static let delayP95 = 1.5
+    static let delayMax = 4.0
 
     /// A `recordonce serve` process whose log goes to a file; `port` is read from the log.
     final class HubProcess: @unchecked Sendable {
@@ -203,7 +206,9 @@ import Testing
         let delays = follower.received.map(\.delay).sorted()
         let worst = delays.last ?? .infinity
         print("feed node delays: median \(delays[delays.count / 2]) s, worst \(worst) s, \(delays.count) events")
-        #expect(worst < Self.maximumDelay, "delays: median \(delays[delays.count / 2]) s, worst \(worst) s")
+        let p95 = delays[min(delays.count - 1, delays.count * 95 / 100)]
+        #expect(p95 < Self.delayP95 && worst < Self.delayMax,
+                "delays: median \(delays[delays.count / 2]) s, 95th percentile \(p95) s, worst \(worst) s")
         // The feed node's disclosures were audited on the primary (a standby cannot be written).
         let audited = try PostgresConnection(url: primaryURL).query("SELECT count(*)::text AS n FROM audit_log WHERE channel = 'pull'")
         #expect(Int(audited.first?["n"] ?? "0") ?? 0 > 0, "no audit entry on the primary")
