@@ -54,7 +54,7 @@ let package = Package(
                 resources: [.copy("Resources/openapi.json")], swiftSettings: strict),
         // Small command-line framework (subcommands, options, generated --help).
         .target(name: "CLIKit", swiftSettings: strict),
-        .executableTarget(name: "recordonce", dependencies: ["Hub", "Adapters", "Feed", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),
+        .executableTarget(name: "recordonce", dependencies: ["Hub", "HTTP", "JSON5", "Adapters", "Feed", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),
         // Benchmarks (run in release: `swift run -c release recordonce-bench --help`); figures go to docs/benchmarks.md.
         .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry", "HTTPClient", "DemoDepartments"], swiftSettings: strict),
 

@@ -84,6 +84,17 @@ public struct UsageError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// A value read from a configuration file, with where it stands (`hub.json5:12`).
+public struct FileValue: Sendable, Equatable {
+    public var value: String
+    public var location: String
+
+    public init(value: String, location: String) {
+        self.value = value
+        self.location = location
+    }
+}
+
 /// The parsed command line of one command.
 public struct ParsedArguments: Sendable {
     public let commandPath: [String]
@@ -92,14 +103,37 @@ public struct ParsedArguments: Sendable {
     public let positionals: [String]
     let options: [Option]
     let environment: [String: String]
+    /// Values from a configuration file, by option name (below the environment, above defaults).
+    var fileValues: [String: FileValue] = [:]
 
-    /// The option's last value, else its environment variable, else its default.
+    /// The option's last value, else its environment variable, else its configuration file
+    /// value, else its default.
     public func value(_ name: String) -> String? {
         if let given = values[name]?.last { return given }
         guard let option = options.first(where: { $0.name == name }) else { return nil }
         if let env = option.environment, let v = environment[env], !v.isEmpty { return v }
+        if let file = fileValues[name] { return file.value }
         return option.defaultValue
     }
+
+    /// Where `value(name)` came from, for error messages: `--port`, `RECORDONCE_PORT`,
+    /// `hub.json5:12` or `the default of --port`.
+    public func origin(_ name: String) -> String {
+        if values[name] != nil { return "--\(name)" }
+        if let env = options.first(where: { $0.name == name })?.environment, let v = environment[env], !v.isEmpty { return env }
+        if let file = fileValues[name] { return "\(file.location) (\(name))" }
+        return "the default of --\(name)"
+    }
+
+    /// These arguments with a configuration file's values underneath the options and environment.
+    public func addingFileValues(_ file: [String: FileValue]) -> ParsedArguments {
+        var copy = self
+        copy.fileValues = file
+        return copy
+    }
+
+    /// The options of the command (for checking a configuration file's keys).
+    public var declaredOptions: [Option] { options }
 
     /// Every value given for a repeatable option.
     public func values(_ name: String) -> [String] { values[name] ?? [] }

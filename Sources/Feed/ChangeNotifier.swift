@@ -2,17 +2,35 @@ import Foundation
 import Store
 import Telemetry
 
-/// Knows the change log's head and tells waiters when it moves, woken by PostgreSQL's
-/// LISTEN/NOTIFY on `ChangeLog.channel` (never by polling the table).
+/// Knows the change log's head and tells waiters when it moves.
 ///
-/// One dedicated connection per hub process listens; long-polls, SSE streams and the webhook
-/// dispatcher register callbacks here instead of holding connections or threads. After a lost
-/// connection it reconnects and re-reads the head, so a notification missed meanwhile only
-/// delays waiters until the reconnect.
+/// On the primary it is woken by PostgreSQL's LISTEN/NOTIFY on `ChangeLog.channel`. On a
+/// streaming replica (a feed node) notifications do not exist (they are not written to the WAL),
+/// so it polls the head row instead (`Wakeup.pollHead`): `change_log_head` is updated by the same
+/// transaction that writes the events it counts, and a hot standby makes transactions visible in
+/// the primary's commit order, so a head of H read on the replica means every position up to H is
+/// readable there. Readers page `position > P` as on the primary and the feed stays gap-free; the
+/// delay is the replica's apply lag plus at most one poll interval.
+///
+/// One dedicated connection per hub process listens or polls; long-polls, SSE streams and the
+/// webhook dispatcher register callbacks here instead of holding connections or threads. After a
+/// lost connection it reconnects and re-reads the head, so a change missed meanwhile only delays
+/// waiters until the reconnect.
 public final class ChangeNotifier: @unchecked Sendable {
     public typealias Callback = @Sendable (Int64) -> Void
 
+    /// How the notifier learns that the head moved.
+    public enum Wakeup: Sendable, Equatable {
+        /// LISTEN/NOTIFY on the primary.
+        case listen
+        /// Reading `change_log_head` every `interval` seconds (a streaming replica).
+        case pollHead(interval: Double)
+    }
+
     private let url: String
+    private let wakeup: Wakeup
+    /// Whether the database answered on the last attempt (a feed node's readiness).
+    private var connected = false
     private let logger: Logger
     private let lock = NSLock()
     private var currentHead: Int64 = 0
@@ -24,10 +42,14 @@ public final class ChangeNotifier: @unchecked Sendable {
     private let ready = DispatchSemaphore(value: 0)
     private let callbacks = DispatchQueue(label: "recordonce.feed.notify", attributes: .concurrent)
 
-    public init(url: String, logger: Logger) {
+    public init(url: String, wakeup: Wakeup = .listen, logger: Logger) {
         self.url = url
+        self.wakeup = wakeup
         self.logger = logger
     }
+
+    /// False while the notifier's database connection is lost (it keeps reconnecting).
+    public var isConnected: Bool { lock.withLock { connected } }
 
     /// The last position known to be committed.
     public var head: Int64 { lock.withLock { currentHead } }
@@ -112,17 +134,25 @@ public final class ChangeNotifier: @unchecked Sendable {
         while isRunning {
             do {
                 let connection = try PostgresConnection(url: url)
-                try connection.listen(ChangeLog.channel)
+                if wakeup == .listen { try connection.listen(ChangeLog.channel) }
                 advance(to: try ChangeLog.head(connection))
+                lock.withLock { connected = true }
                 if !signalled { signalled = true; ready.signal() }
                 while isRunning {
-                    let notes = try connection.waitForNotifications(timeout: 1)
-                    var highest: Int64 = 0
-                    for note in notes { highest = max(highest, Int64(note.payload) ?? 0) }
-                    if highest > 0 { advance(to: highest) }
+                    switch wakeup {
+                    case .listen:
+                        let notes = try connection.waitForNotifications(timeout: 1)
+                        var highest: Int64 = 0
+                        for note in notes { highest = max(highest, Int64(note.payload) ?? 0) }
+                        if highest > 0 { advance(to: highest) }
+                    case .pollHead(let interval):
+                        Thread.sleep(forTimeInterval: interval)
+                        advance(to: try ChangeLog.head(connection))
+                    }
                     if !connection.isOpen { break }
                 }
             } catch {
+                lock.withLock { connected = false }
                 if !signalled { signalled = true; ready.signal() }
                 logger.warning("change notifier lost its connection; reconnecting", ["error": String(describing: error)])
                 Thread.sleep(forTimeInterval: 0.5)

@@ -13,14 +13,21 @@ public struct FeedPage: Sendable {
 
 /// Reads the change log for subscribers: projection per subscription, previous-version lookups
 /// for area moves, and the audit entry of every page disclosed.
+///
+/// Two pools: `pool` is the primary, for everything written (audit entries, subscriptions,
+/// webhook positions); `readPool` is where change log pages and snapshots are read: the primary
+/// too, or a streaming replica on a feed node (`serve --feed-database-url`).
 public final class FeedReader: Sendable {
     public let pool: ConnectionPool
+    /// Change log pages, SSE tails and snapshots; never written through.
+    public let readPool: ConnectionPool
     public let store: RecordStore
     public let catalog: Catalog
     public let subscriptions: SubscriptionStore
 
-    public init(store: RecordStore, catalog: Catalog, subscriptions: SubscriptionStore) {
+    public init(store: RecordStore, catalog: Catalog, subscriptions: SubscriptionStore, readPool: ConnectionPool? = nil) {
         pool = store.pool
+        self.readPool = readPool ?? store.pool
         self.store = store
         self.catalog = catalog
         self.subscriptions = subscriptions
@@ -45,7 +52,7 @@ public final class FeedReader: Sendable {
         var next = after
         var scanned = 0
         let chunk = min(5_000, max(500, limit * 2))
-        try pool.withConnection { c in
+        try readPool.withConnection { c in
             reading: while out.count < limit && scanned < maxScan {
                 let raw = try ChangeLog.read(after: next, limit: chunk, from: c)
                 for event in raw {
@@ -86,7 +93,7 @@ public final class FeedReader: Sendable {
         }
         if let afterID, UUID(uuidString: afterID) == nil { throw FeedError.invalid("after must be an entity id from the previous page") }
         let area = projector.scope.area.map { $0 + "%" }
-        return try pool.withConnection { c in
+        return try readPool.withConnection { c in
             try c.executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { try? c.executeScript("COMMIT") }
             let head = try ChangeLog.head(c)

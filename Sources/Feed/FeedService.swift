@@ -19,6 +19,9 @@ public struct FeedSettings: Sendable {
     public var webhooks = WebhookSettings()
     /// Whether this process delivers webhooks (several processes may; leases keep them apart).
     public var deliverWebhooks = true
+    /// How often a feed node on a streaming replica reads the change log head, in seconds
+    /// (LISTEN/NOTIFY does not reach replicas).
+    public var replicaPollInterval: Double = 0.05
 
     public init() {}
 }
@@ -34,11 +37,17 @@ public final class FeedService: @unchecked Sendable {
     let logger: Logger
     private var purgeTimer: (any DispatchSourceTimer)?
 
-    public init(store: RecordStore, catalog: Catalog, settings: FeedSettings = FeedSettings(), logger: Logger) {
+    /// `replica`: a pool on a streaming replica that the feed reads from (pages, SSE, snapshots),
+    /// woken by polling its head; nil reads the primary, woken by LISTEN/NOTIFY. Writes (audit,
+    /// subscriptions, webhook positions) always go to the store's pool, the primary.
+    public init(store: RecordStore, catalog: Catalog, settings: FeedSettings = FeedSettings(), replica: ConnectionPool? = nil,
+                logger: Logger) {
         self.settings = settings
         self.logger = logger
-        reader = FeedReader(store: store, catalog: catalog, subscriptions: SubscriptionStore(pool: store.pool, catalog: catalog))
-        notifier = ChangeNotifier(url: store.pool.url, logger: logger)
+        reader = FeedReader(store: store, catalog: catalog, subscriptions: SubscriptionStore(pool: store.pool, catalog: catalog),
+                            readPool: replica)
+        notifier = ChangeNotifier(url: (replica ?? store.pool).url,
+                                  wakeup: replica == nil ? .listen : .pollHead(interval: settings.replicaPollInterval), logger: logger)
         streams = FeedStreams(reader: reader, notifier: notifier, logger: logger, tailCapacity: settings.streamTailCapacity,
                               heartbeatInterval: settings.heartbeatInterval)
         dispatcher = WebhookDispatcher(reader: reader, notifier: notifier, settings: settings.webhooks, logger: logger)

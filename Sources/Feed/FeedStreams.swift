@@ -190,7 +190,7 @@ public final class FeedStreams: @unchecked Sendable {
         let head = notifier.head
         var last = tail.last?.position ?? lowestCursor()
         guard last < head else { return }
-        try reader.pool.withConnection { c in
+        try reader.readPool.withConnection { c in
             while last < head {
                 let raw = try ChangeLog.read(after: last, limit: 5_000, from: c)
                 if raw.isEmpty { break }

@@ -24,6 +24,7 @@ enum SubscriptionJSON {
         d.string("mode", s.spec.delivery?.mode ?? "pull")
         if s.isWebhook {
             d.string("url", s.spec.delivery?.url)
+            if let caFile = s.spec.delivery?.caFile { d.string("ca_file", caFile) }
             if token != nil { d.strings("secrets", s.spec.delivery?.secrets ?? []) }
             else { d.number("secret_count", s.spec.delivery?.secrets?.count ?? 0) }
         }

@@ -34,11 +34,21 @@ public struct SubscriptionSpec: Codable, Sendable, Equatable {
         /// Standard Webhooks signing secrets (`whsec_` + base64). Several during a rotation: the
         /// hub signs with each. Generated when a webhook subscription gives none.
         public var secrets: [String]?
+        /// https endpoints: a PEM bundle (absolute path on the hub's machines) of the certificate
+        /// authorities that may sign the endpoint's certificate, used instead of the system trust
+        /// store. Either way the certificate chain and host name are verified.
+        public var caFile: String?
 
-        public init(mode: String? = nil, url: String? = nil, secrets: [String]? = nil) {
+        enum CodingKeys: String, CodingKey {
+            case mode, url, secrets
+            case caFile = "ca_file"
+        }
+
+        public init(mode: String? = nil, url: String? = nil, secrets: [String]? = nil, caFile: String? = nil) {
             self.mode = mode
             self.url = url
             self.secrets = secrets
+            self.caFile = caFile
         }
     }
 
@@ -69,6 +79,7 @@ public struct SubscriptionSpec: Codable, Sendable, Equatable {
             if let v = d.mode { delivery.mode = v }
             if let v = d.url { delivery.url = v }
             if let v = d.secrets { delivery.secrets = v }
+            if let v = d.caFile { delivery.caFile = v.isEmpty ? nil : v }
             out.delivery = delivery
         }
         return out

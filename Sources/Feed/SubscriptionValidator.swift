@@ -117,6 +117,9 @@ public struct SubscriptionValidator: Sendable {
         var delivery = spec.delivery ?? SubscriptionSpec.Delivery(mode: "pull")
         switch delivery.mode ?? "pull" {
         case "pull":
+            if delivery.caFile != nil {
+                problems.append(.init("delivery.ca_file", "only a webhook subscription uses a certificate authority file"))
+            }
             delivery = SubscriptionSpec.Delivery(mode: "pull")
         case "webhook":
             let url = delivery.url ?? ""
@@ -127,6 +130,15 @@ public struct SubscriptionValidator: Sendable {
                 problems.append(.init("delivery.secrets[\(i)]", "a signing secret is whsec_ followed by base64 of 24 to 64 bytes"))
             }
             if delivery.secrets?.isEmpty ?? true { delivery.secrets = [WebhookSigner.newSecret()] }
+            if let caFile = delivery.caFile {
+                if !url.hasPrefix("https://") {
+                    problems.append(.init("delivery.ca_file", "only an https:// webhook URL uses a certificate authority file"))
+                } else if !caFile.hasPrefix("/") {
+                    problems.append(.init("delivery.ca_file", "must be an absolute path on the hub's machines"))
+                } else if !FileManager.default.isReadableFile(atPath: caFile) {
+                    problems.append(.init("delivery.ca_file", "the hub cannot read this file"))
+                }
+            }
         default:
             problems.append(.init("delivery.mode", "must be pull or webhook"))
         }

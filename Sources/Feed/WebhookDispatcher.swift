@@ -155,8 +155,11 @@ public final class WebhookDispatcher: @unchecked Sendable {
         let timestamp = Int64(Date().timeIntervalSince1970)
         var headers = WebhookSigner.headers(id: id, timestamp: timestamp, body: body, secrets: subscription.spec.delivery?.secrets ?? [])
         headers.append(("Content-Type", "application/json"))
-        let request = HTTPClientRequest(method: "POST", url: subscription.spec.delivery?.url ?? "", headers: headers, body: body,
+        var request = HTTPClientRequest(method: "POST", url: subscription.spec.delivery?.url ?? "", headers: headers, body: body,
                                         timeout: settings.requestTimeout, connectTimeout: min(5, settings.requestTimeout))
+        // The endpoint's certificate is verified (HTTPClient never turns verification off): against
+        // the subscription's own CA bundle when it names one, else the system trust store.
+        request.certificateAuthorityFile = subscription.spec.delivery?.caFile
         do {
             let response = try client.send(request)
             if (200..<300).contains(response.status) { return .delivered }

@@ -19,6 +19,8 @@ public final class HTTPServer: @unchecked Sendable {
     public let idleTimeoutSeconds: Int
     /// The most connections open at once, across all threads.
     public let maxConnections: Int
+    /// Certificate and key files when the server speaks HTTPS; nil for plain HTTP.
+    public let tls: TLSFiles?
 
     let router: Router
     let logger: Logger
@@ -40,7 +42,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var idleWakeups = 0
 
     public init(host: String = "127.0.0.1", port: Int, router: Router, threads: Int = HTTPServer.defaultThreads,
-                idleTimeoutSeconds: Int = 60, maxConnections: Int = 10_000,
+                idleTimeoutSeconds: Int = 60, maxConnections: Int = 10_000, tls: TLSFiles? = nil,
                 logger: Logger, metrics: MetricsRegistry? = nil) {
         precondition(threads >= 1, "the server needs at least one thread")
         self.host = host
@@ -49,6 +51,7 @@ public final class HTTPServer: @unchecked Sendable {
         self.threads = threads
         self.idleTimeoutSeconds = max(0, idleTimeoutSeconds)
         self.maxConnections = max(1, maxConnections)
+        self.tls = tls
         self.logger = logger
         self.metrics = metrics.map(HTTPMetrics.init(registry:))
     }
@@ -70,6 +73,10 @@ public final class HTTPServer: @unchecked Sendable {
             throw HTTPServerError(kind: .alreadyRunning, host: host, port: port, reason: "the server is already running")
         }
         let address = try ListenAddress.resolve(host: host, port: port)
+        // Certificates are checked before binding, so a bad file is reported as such.
+        let credentials = try tls.map { files throws(TLSCertificateError) in try TLSCredentials(files: files) }
+        // A fixed port is known now: no handshake can come before its credentials.
+        if let credentials, port != 0 { TLSCredentialRegistry.shared.install(credentials, port: port) }
         routes = router.table()
         shutdown.reopen()
 
@@ -78,6 +85,7 @@ public final class HTTPServer: @unchecked Sendable {
         if address.isIPv6 {
             flags |= address.isIPv6Wildcard ? MHD_USE_DUAL_STACK.rawValue : MHD_USE_IPv6.rawValue
         }
+        if tls != nil { flags |= MHD_USE_TLS.rawValue }
         let target = UnsafeMutablePointer<ro_mhd_log_target>.allocate(capacity: 1)
         let unmanagedSelf = Unmanaged.passRetained(self)
         target.initialize(to: ro_mhd_log_target(
@@ -109,7 +117,8 @@ public final class HTTPServer: @unchecked Sendable {
                         server.requestCompleted(requestContext)
                     },
                     unmanagedSelf.toOpaque(),
-                    UInt32(threads), UInt32(idleTimeoutSeconds), UInt32(maxConnections), target)
+                    UInt32(threads), UInt32(idleTimeoutSeconds), UInt32(maxConnections), target,
+                    credentials == nil ? nil : tlsCertificateForHandshake)
             }
         }
         let messages = messagesLock.withLock {
@@ -120,13 +129,28 @@ public final class HTTPServer: @unchecked Sendable {
             target.deinitialize(count: 1)
             target.deallocate()
             unmanagedSelf.release()
+            if credentials != nil, port != 0 { TLSCredentialRegistry.shared.remove(port: port) }
             let reason = messages.isEmpty ? "libmicrohttpd could not start" : messages.joined(separator: "; ")
             throw HTTPServerError(kind: .startFailed, host: host, port: port, reason: reason)
         }
         daemon = started
         logTarget = target
         cachedPort = Int(ro_mhd_bound_port(started))
-        logger.info("HTTP server listening", ["host": host, "port": String(cachedPort), "threads": String(threads)])
+        if let credentials, port == 0 { TLSCredentialRegistry.shared.install(credentials, port: cachedPort) }
+        logger.info("HTTP server listening", ["host": host, "port": String(cachedPort), "threads": String(threads),
+                                              "scheme": tls == nil ? "http" : "https"])
+    }
+
+    /// Reads the certificate and key files again and presents them from the next handshake on;
+    /// connections already open keep theirs. When the new files are missing, unreadable or do
+    /// not match, throws and the server keeps presenting the previous ones.
+    public func reloadCertificates() throws {
+        guard let tls else { return }
+        let credentials = try TLSCredentials(files: tls)
+        let boundPort = lock.withLock { daemon == nil ? 0 : cachedPort }
+        guard boundPort != 0 else { return }
+        TLSCredentialRegistry.shared.install(credentials, port: boundPort)
+        logger.info("TLS certificate reloaded", ["file": tls.certificateFile])
     }
 
     /// Stops gracefully: stops accepting, finishes open streams and answers pending deferred
@@ -142,6 +166,7 @@ public final class HTTPServer: @unchecked Sendable {
             return
         }
         self.daemon = nil
+        let boundPortWhileStopping = cachedPort
         lock.unlock()
 
         let listenSocket = MHD_quiesce_daemon(daemon)
@@ -151,6 +176,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         MHD_stop_daemon(daemon)
         if listenSocket >= 0 { close(listenSocket) }
+        if tls != nil { TLSCredentialRegistry.shared.remove(port: boundPortWhileStopping) }
 
         lock.lock()
         let target = logTarget

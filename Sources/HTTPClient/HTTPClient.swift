@@ -52,6 +52,10 @@ public struct HTTPClient: Sendable {
                 ro_curl_setopt_string(handle, CURLOPT_SSLCERT, tls.certificateFile)
                 ro_curl_setopt_string(handle, CURLOPT_SSLKEY, tls.keyFile)
             }
+            // Certificates are always verified: the chain against the trust store (or the given
+            // authorities) and the host name against the URL. There is no switch to turn it off.
+            ro_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+            ro_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
             if let authority = request.certificateAuthorityFile { ro_curl_setopt_string(handle, CURLOPT_CAINFO, authority) }
             ro_curl_setopt_write_function(handle, writeBody)
             ro_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer.toOpaque())

@@ -15,6 +15,8 @@ public final class Hub: @unchecked Sendable {
     public let logger: Logger
     public let metrics = MetricsRegistry()
     public private(set) var pool: ConnectionPool!
+    /// The feed's replica pool (`feedDatabaseURL`); nil when the feed reads the primary.
+    public private(set) var feedPool: ConnectionPool?
     public private(set) var embeddedDatabase: EmbeddedPostgres?
     /// Restarts the embedded cluster after a crash (nil with an external database, or when another
     /// process owns the cluster).
@@ -44,6 +46,8 @@ public final class Hub: @unchecked Sendable {
     public var databaseURL: String { pool.url }
 
     public func start() throws {
+        // A bad certificate or key stops the start before any database is touched.
+        try configuration.tls?.check()
         let registry = try IngestRegistry.load(configuration, logger: logger)
         let database = try HubDatabase.open(configuration, logger: logger)
         embeddedDatabase = database.embedded
@@ -103,8 +107,13 @@ public final class Hub: @unchecked Sendable {
                              headers: [HTTPHeader("Retry-After", "2")])
         }
         let auth = Authenticator(pool: pool)
-        SystemRoutes(pool: pool, migrator: migrator, metrics: metrics, supervisor: databaseSupervisor).register(on: router)
-        let feed = FeedService(store: ingest.store, catalog: registry.catalog, settings: configuration.feed, logger: logger.child(label: "feed"))
+        if let url = configuration.feedDatabaseURL {
+            feedPool = ConnectionPool(url: url, maxConnections: configuration.databasePoolSize)
+            logger.info("the feed reads from a replica", ["database": Self.hostOf(url)])
+        }
+        SystemRoutes(pool: pool, migrator: migrator, metrics: metrics, supervisor: databaseSupervisor, feedPool: feedPool).register(on: router)
+        let feed = FeedService(store: ingest.store, catalog: registry.catalog, settings: configuration.feed, replica: feedPool,
+                               logger: logger.child(label: "feed"))
         feed.start()
         self.feed = feed
         let feedRoutes = feed.routes { request in try auth.feedCaller(request) }
@@ -119,7 +128,7 @@ public final class Hub: @unchecked Sendable {
         ReplayRoutes(replayer: Replayer(ingest: ingest), auth: auth).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
                                 threads: configuration.httpThreads, maxConnections: configuration.httpMaxConnections,
-                                logger: logger.child(label: "http"), metrics: metrics)
+                                tls: configuration.tls, logger: logger.child(label: "http"), metrics: metrics)
         do {
             try server.start()
         } catch {
@@ -131,6 +140,17 @@ public final class Hub: @unchecked Sendable {
         adapters.startRefreshing(every: configuration.adapterRefreshSeconds)
         scheduler?.start()
         logger.info("hub listening", ["host": configuration.host, "port": String(server.boundPort)])
+    }
+
+    /// The host part of a database URL, for logs (never the password).
+    static func hostOf(_ url: String) -> String {
+        guard let components = URLComponents(string: url) else { return "(unparsed URL)" }
+        return (components.host ?? "local socket") + (components.port.map { ":\($0)" } ?? "")
+    }
+
+    /// Reads the TLS certificate and key again (SIGHUP); on an error the previous ones stay in use.
+    public func reloadCertificates() throws {
+        try server?.reloadCertificates()
     }
 
     /// Stops the HTTP server, closes the pool, and stops the embedded cluster. Safe to call twice.
@@ -145,6 +165,8 @@ public final class Hub: @unchecked Sendable {
         pool?.close()
         databaseSupervisor?.stop()
         databaseSupervisor = nil
+        feedPool?.close()
+        feedPool = nil
         embeddedDatabase?.stop()
         embeddedDatabase = nil
     }

@@ -1,6 +1,7 @@
 import Adapters
 import Feed
 import Foundation
+import HTTP
 import Telemetry
 
 /// Everything `recordonce serve` needs to start a hub. The CLI fills it from options and
@@ -10,8 +11,14 @@ public struct HubConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// HTTP port; 0 picks a free one (tests read it back from `Hub.port`).
     public var port: Int = 8080
+    /// Serve HTTPS with these PEM files (reloaded by `Hub.reloadCertificates()`, SIGHUP in
+    /// `recordonce serve`); nil serves plain HTTP, e.g. behind a TLS-terminating proxy.
+    public var tls: TLSFiles?
     /// An existing PostgreSQL server; nil starts the embedded cluster under `dataDirectory`.
     public var databaseURL: String?
+    /// A streaming replica of `databaseURL` that the feed reads from (pull pages, SSE, snapshots);
+    /// nil reads the primary. Everything written (the audit log included) goes to the primary.
+    public var feedDatabaseURL: String?
     /// Folder for the embedded cluster and the generated admin token.
     public var dataDirectory: String = "./var"
     /// Fixed admin token (RECORDONCE_ADMIN_TOKEN); nil generates one on first start.

@@ -10,6 +10,8 @@ struct SystemRoutes {
     let metrics: MetricsRegistry
     /// The embedded cluster's supervisor, whose restarts readiness reports.
     let supervisor: EmbeddedPostgresSupervisor?
+    /// A feed node's streaming replica (`--feed-database-url`); nil when the feed reads the primary.
+    var feedPool: ConnectionPool? = nil
 
     func register(on router: Router) {
         router.add(.GET, "/healthz") { _ in
@@ -50,7 +52,8 @@ struct SystemRoutes {
                 guard pending.isEmpty else {
                     return unavailable("migrations pending: \(pending.joined(separator: ", "))")
                 }
-                return Response.jsonText(#"{"status":"ready","database":"ok"}"#)
+                guard let feedPool else { return Response.jsonText(#"{"status":"ready","database":"ok"}"#) }
+                return feedReadiness(feedPool)
             } catch let error as PostgresError where error.isRetriable {
                 lastError = error
             } catch {
@@ -82,6 +85,21 @@ struct SystemRoutes {
             previous = c
         }
         return out
+    }
+
+    /// A feed node is ready only while its replica answers (it serves the feed from there), and
+    /// says how far the replica's head is (`feed_position`).
+    private func feedReadiness(_ feedPool: ConnectionPool) -> Response {
+        var lastError: (any Error)?
+        for _ in 0..<2 {
+            do {
+                let head = try feedPool.withConnection { try ChangeLog.head($0) }
+                return Response.jsonText(#"{"status":"ready","database":"ok","feed_database":"ok","feed_position":\#(head)}"#)
+            } catch {
+                lastError = error
+            }
+        }
+        return unavailable("feed database unreachable: \(lastError.map { String(describing: $0) } ?? "unknown")")
     }
 
     private func unavailable(_ reason: String) -> Response {

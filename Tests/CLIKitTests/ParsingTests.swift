@@ -15,6 +15,22 @@ import Testing
         #expect(try CommandLineRunner.parse(["--port=6"], for: command).int("port") == 6)
     }
 
+    @Test func aConfigurationFileSitsBetweenTheEnvironmentAndTheDefault() throws {
+        let file = ["port": FileValue(value: "5", location: "hub.json5:3")]
+        let fromFile = try CommandLineRunner.parse([], for: command).addingFileValues(file)
+        #expect(fromFile.value("port") == "5")
+        #expect(fromFile.origin("port") == "hub.json5:3 (port)")
+        let fromEnvironment = try CommandLineRunner.parse([], for: command, environment: ["RO_PORT": "9"]).addingFileValues(file)
+        #expect(fromEnvironment.value("port") == "9")
+        #expect(fromEnvironment.origin("port") == "RO_PORT")
+        let fromOption = try CommandLineRunner.parse(["--port", "7"], for: command, environment: ["RO_PORT": "9"]).addingFileValues(file)
+        #expect(fromOption.value("port") == "7")
+        #expect(fromOption.origin("port") == "--port")
+        let byDefault = try CommandLineRunner.parse([], for: command).addingFileValues([:])
+        #expect(byDefault.value("port") == "8080")
+        #expect(byDefault.origin("port") == "the default of --port")
+    }
+
     @Test func flagsAndPositionals() throws {
         let parsed = try CommandLineRunner.parse(["a.json", "--verbose"], for: command)
         #expect(parsed.flag("verbose"))

@@ -143,13 +143,16 @@ final class WebhookReceiver: @unchecked Sendable {
     private var inFlight = 0
     private(set) var attemptsCount = 0
     private(set) var maxConcurrentSeen = 0
-    var url: String { "http://127.0.0.1:\(server.boundPort)/hook" }
+    var url: String { "\(server.tls == nil ? "http" : "https")://\(host):\(server.boundPort)/hook" }
+    private let host: String
     var attempts: Int { lock.withLock { attemptsCount } }
     var maxConcurrent: Int { lock.withLock { maxConcurrentSeen } }
 
-    init(delay: Double = 0) throws {
+    /// `tls`: serve HTTPS with these files; `host`: the name the URL uses (the certificate's).
+    init(delay: Double = 0, tls: TLSFiles? = nil, host: String = "127.0.0.1") throws {
         let router = Router()
-        server = HTTPServer(port: 0, router: router, threads: 4, logger: .silent)
+        self.host = host
+        server = HTTPServer(port: 0, router: router, threads: 4, tls: tls, logger: .silent)
         router.add(.POST, "/hook") { [unowned self] request in
             lock.withLock {
                 attemptsCount += 1

@@ -60,9 +60,10 @@ final class SSEReader: @unchecked Sendable {
     private let pipe = Pipe()
     private var buffer: [UInt8] = []
 
-    init(url: String, token: String, lastEventID: String? = nil) throws {
+    /// `curlArguments`: more options for curl (e.g. `--cacert FILE` for an HTTPS hub).
+    init(url: String, token: String, lastEventID: String? = nil, curlArguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        var args = ["-sN", "-H", "Authorization: Bearer \(token)"]
+        var args = ["-sN", "-H", "Authorization: Bearer \(token)"] + curlArguments
         if let lastEventID { args += ["-H", "Last-Event-ID: \(lastEventID)"] }
         process.arguments = args + [url]
         process.standardOutput = pipe

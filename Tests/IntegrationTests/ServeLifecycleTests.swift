@@ -10,12 +10,13 @@ import Testing
         private let errors = Pipe()
         private(set) var log = ""
 
-        init(dataDirectory: String) throws {
+        init(dataDirectory: String, arguments: [String] = [], environment extra: [String: String] = [:]) throws {
             process.executableURL = URL(fileURLWithPath: Binary.path)
-            process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--log-format", "text"]
+            process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--log-format", "text"] + arguments
             var environment = ProcessInfo.processInfo.environment
             environment.removeValue(forKey: "RECORDONCE_DATABASE_URL")
             environment.removeValue(forKey: "RECORDONCE_ADMIN_TOKEN")
+            environment.merge(extra) { $1 }
             process.environment = environment
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
