@@ -7,6 +7,8 @@ struct JSONRecordParser {
     struct SyntaxError: Error {
         var offset: Int
         var message: String
+        /// The value nests deeper than `maxDepth`: the text may be fine, the record is refused.
+        var tooDeep = false
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
@@ -85,7 +87,7 @@ struct JSONRecordParser {
     mutating func parseObject() throws(SyntaxError) -> SourceObject {
         depth += 1
         defer { depth -= 1 }
-        if depth > Self.maxDepth { throw SyntaxError(offset: pos, message: "nesting deeper than \(Self.maxDepth)") }
+        if depth > Self.maxDepth { throw SyntaxError(offset: pos, message: "nesting deeper than \(Self.maxDepth)", tooDeep: true) }
         pos += 1
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return SourceObject() }
@@ -123,7 +125,7 @@ struct JSONRecordParser {
     mutating func parseArray() throws(SyntaxError) -> SourceValue {
         depth += 1
         defer { depth -= 1 }
-        if depth > Self.maxDepth { throw SyntaxError(offset: pos, message: "nesting deeper than \(Self.maxDepth)") }
+        if depth > Self.maxDepth { throw SyntaxError(offset: pos, message: "nesting deeper than \(Self.maxDepth)", tooDeep: true) }
         pos += 1
         var items: [SourceValue] = []
         skipWhitespace()
@@ -161,6 +163,34 @@ struct JSONRecordParser {
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+    }
+
+    /// Moves past one value without building it and without recursion (for a value nested too
+    /// deep to parse). False when the text ends or breaks before the value does.
+    mutating func skipValue() -> Bool {
+        var depth = 0
+        while pos < bytes.count {
+            let b = bytes[pos]
+            switch b {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; pos += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                pos += 1
+                if depth <= 0 { return depth == 0 }
+            case UInt8(ascii: "\""):
+                pos += 1
+                while pos < bytes.count, bytes[pos] != UInt8(ascii: "\"") {
+                    pos += bytes[pos] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                pos += 1
+                if depth == 0 { return pos <= bytes.count }
+            case UInt8(ascii: ","):
+                if depth == 0 { return true }
+                pos += 1
+            default: pos += 1
+            }
+        }
+        return false
     }
 
     @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }

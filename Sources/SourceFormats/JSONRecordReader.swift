@@ -119,7 +119,18 @@ public final class JSONRecordReader: SourceRecordReader {
                     parser.skipWhitespace()
                 }
                 let elementStart = parser.pos
-                let value = try parser.parseValue()
+                let value: SourceValue
+                do throws(JSONRecordParser.SyntaxError) {
+                    value = try parser.parseValue()
+                } catch where error.tooDeep {
+                    // Refuse this record only: step over it and go on with the next.
+                    parser.pos = elementStart
+                    guard parser.skipValue() else { throw error }
+                    offset = parser.pos
+                    let locator = SourceLocator(file: file, line: lineNumber(at: elementStart, buffer), index: index)
+                    index += 1
+                    return .error(SourceFormatError(.tooDeep, at: locator, "record nests deeper than \(JSONRecordParser.maxDepth) levels"))
+                }
                 offset = parser.pos
                 let locator = SourceLocator(file: file, line: lineNumber(at: elementStart, buffer), index: index)
                 index += 1

@@ -1,4 +1,5 @@
 import CLibXML2
+import Foundation
 
 /// How the records of an XML document are found.
 public enum XMLRecordSelector: Sendable, Equatable {
@@ -50,6 +51,16 @@ public final class XMLRecordReader: SourceRecordReader {
         XMLLibrary.initialize()
     }
     private var bytesCount = 0
+    private var checkedDocumentType = false
+
+    /// The prolog, read from memory or from the file's first 1 MiB.
+    private func declaresDocumentType() -> Bool {
+        if let bytes { return XMLDocumentTypeCheck.declaresDocumentType(UnsafeBufferPointer(rebasing: bytes[0..<bytesCount])) }
+        guard let path, let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 1 << 20)) ?? Data()
+        return XMLDocumentTypeCheck.declaresDocumentType(head)
+    }
 
     deinit {
         if let reader { xmlFreeTextReader(reader) }
@@ -61,6 +72,13 @@ public final class XMLRecordReader: SourceRecordReader {
     public func next() -> SourceReadItem? {
         if let item = pending.pop() { return item }
         if done { return nil }
+        if !checkedDocumentType {
+            checkedDocumentType = true
+            if declaresDocumentType() {
+                done = true
+                return .error(SourceFormatError(.documentType, at: SourceLocator(file: file, line: 1), XMLDocumentTypeCheck.refusal))
+            }
+        }
         switch selector {
         case .element(let name): return nextStreamed(name)
         case .xpath(let expression):
@@ -331,4 +349,50 @@ enum XMLNodeConverter {
         }
         return false
     }
+}
+
+/// Finds a document type declaration in an XML document's prolog. Department records need none,
+/// and its entities are how XML attacks work (external entities read local files, nested ones
+/// expand without bound), so a document that has one is refused before libxml2 sees it.
+public enum XMLDocumentTypeCheck {
+    /// True when the prolog (everything before the root element) holds `<!DOCTYPE`. UTF-16 text
+    /// is looked at through its ASCII bytes (zero bytes are skipped).
+    public static func declaresDocumentType<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        var ascii: [UInt8] = []
+        ascii.reserveCapacity(min(bytes.count, 4096))
+        for b in bytes where b != 0 { ascii.append(b) }
+        var i = 0
+        func starts(_ text: String) -> Bool {
+            let t = Array(text.utf8)
+            return i + t.count <= ascii.count && Array(ascii[i..<(i + t.count)]) == t
+        }
+        while i < ascii.count {
+            let b = ascii[i]
+            if b != UInt8(ascii: "<") { i += 1; continue }
+            if starts("<!DOCTYPE") { return true }
+            if starts("<!--") {
+                guard let end = find("-->", in: ascii, from: i + 4) else { return false }
+                i = end
+            } else if starts("<?") {
+                guard let end = find("?>", in: ascii, from: i + 2) else { return false }
+                i = end
+            } else {
+                return false   // the root element: the prolog is over
+            }
+        }
+        return false
+    }
+
+    /// The index just past the first `marker` at or after `start`.
+    private static func find(_ marker: String, in bytes: [UInt8], from start: Int) -> Int? {
+        let m = Array(marker.utf8)
+        var i = start
+        while i + m.count <= bytes.count {
+            if bytes[i] == m[0], Array(bytes[i..<(i + m.count)]) == m { return i + m.count }
+            i += 1
+        }
+        return nil
+    }
+
+    static let refusal = "XML with a document type declaration (<!DOCTYPE>) is refused: department records need none, and its entities could read local files or expand without bound"
 }
