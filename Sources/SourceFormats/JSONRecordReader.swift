@@ -122,14 +122,18 @@ public final class JSONRecordReader: SourceRecordReader {
                 let value: SourceValue
                 do throws(JSONRecordParser.SyntaxError) {
                     value = try parser.parseValue()
-                } catch where error.tooDeep {
+                } catch where error.tooDeep || error.local {
                     // Refuse this record only: step over it and go on with the next.
                     parser.pos = elementStart
                     guard parser.skipValue() else { throw error }
                     offset = parser.pos
                     let locator = SourceLocator(file: file, line: lineNumber(at: elementStart, buffer), index: index)
                     index += 1
-                    return .error(SourceFormatError(.tooDeep, at: locator, "record nests deeper than \(JSONRecordParser.maxDepth) levels"))
+                    if error.tooDeep {
+                        return .error(SourceFormatError(.tooDeep, at: locator, "record nests deeper than \(JSONRecordParser.maxDepth) levels"))
+                    }
+                    let column = TextPosition.lineColumn(of: error.offset, in: buffer).column
+                    return .error(JSONRecordParser.recordError(error, at: locator, column: column))
                 }
                 offset = parser.pos
                 let locator = SourceLocator(file: file, line: lineNumber(at: elementStart, buffer), index: index)

@@ -86,3 +86,17 @@ import Testing
         #expect(XMLDocumentTypeCheck.declaresDocumentType([0xFF, 0xFE] + utf16))
     }
 }
+
+@Suite struct JSONRecordRecoveryTests {
+    @Test func aFaultInsideOneStringRefusesOnlyThatRecord() {
+        var bytes = Array(#"[{"a":"1"},{"b":"x"#.utf8) + [0xC0, 0xAF] + Array(#""},{"c":"bad\q"},{"d":"4"}]"#.utf8)
+        var items = JSONRecordReader(source: ByteSource(bytes: bytes, name: "t")).readAll()
+        #expect(items.records.compactMap { $0.fields.keys.first } == ["a", "d"])
+        #expect(items.errors.map(\.kind) == [.encoding, .invalidJSON])
+        #expect(items.errors.map { $0.locator.index } == [1, 2])
+        // A broken structure still ends the array: what follows cannot be trusted.
+        bytes = Array(#"[{"a":"1"},{"b":"x" "y"},{"d":"4"}]"#.utf8)
+        items = JSONRecordReader(source: ByteSource(bytes: bytes, name: "t")).readAll()
+        #expect(items.records.count == 1 && items.errors.count == 1)
+    }
+}
