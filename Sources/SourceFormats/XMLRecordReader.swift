@@ -67,7 +67,10 @@ public final class XMLRecordReader: SourceRecordReader {
         bytes?.deallocate()
     }
 
-    static let parseOptions = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_HUGE.rawValue)
+    static let baseOptions = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue)
+    /// Files an operator imports may be huge (no libxml2 size limits); documents received over the
+    /// network keep libxml2's limits (depth 256, text nodes of 10 MB).
+    var parseOptions: Int32 { path != nil ? Self.baseOptions | Int32(XML_PARSE_HUGE.rawValue) : Self.baseOptions }
 
     public func next() -> SourceReadItem? {
         if let item = pending.pop() { return item }
@@ -94,9 +97,9 @@ public final class XMLRecordReader: SourceRecordReader {
         if !started {
             started = true
             if let path {
-                reader = xmlReaderForFile(path, nil, Self.parseOptions | Int32(XML_PARSE_RECOVER.rawValue))
+                reader = xmlReaderForFile(path, nil, parseOptions | Int32(XML_PARSE_RECOVER.rawValue))
             } else if let bytes {
-                reader = bytes.withMemoryRebound(to: CChar.self) { xmlReaderForMemory($0.baseAddress, Int32(bytesCount), file, nil, Self.parseOptions | Int32(XML_PARSE_RECOVER.rawValue)) }
+                reader = bytes.withMemoryRebound(to: CChar.self) { xmlReaderForMemory($0.baseAddress, Int32(bytesCount), file, nil, parseOptions | Int32(XML_PARSE_RECOVER.rawValue)) }
             }
             guard let reader else {
                 done = true
@@ -119,8 +122,8 @@ public final class XMLRecordReader: SourceRecordReader {
                   let local = xmlTextReaderConstLocalName(reader),
                   XMLNodeConverter.equals(local, name) else { continue }
             guard let node = xmlTextReaderExpand(reader) else {
-                done = true
-                return .error(errors.error(file: file, fallbackLine: Int(xmlTextReaderGetParserLineNumber(reader))))
+                // Expanding read on into an error past this record: deliver what ends before it.
+                return failStreaming(name, fallbackLine: Int(xmlTextReaderGetParserLineNumber(reader)))
             }
             let locator = SourceLocator(file: file, line: Int(xmlGetLineNo(node)), index: index, path: "\(name)[\(index + 1)]")
             // The reader parses ahead in recovery mode: a record is good only if it ends before the first error.
@@ -140,7 +143,7 @@ public final class XMLRecordReader: SourceRecordReader {
     private func failStreaming(_ name: String, fallbackLine: Int?) -> SourceReadItem? {
         done = true
         let error = errors.error(file: file, fallbackLine: fallbackLine)
-        if let errorLine = error.locator.line, let document = parseDocument(options: Self.parseOptions | Int32(XML_PARSE_RECOVER.rawValue)) {
+        if let errorLine = error.locator.line, let document = parseDocument(options: parseOptions | Int32(XML_PARSE_RECOVER.rawValue)) {
             defer { xmlFreeDoc(document) }
             var matches: [xmlNodePtr] = []
             XMLNodeConverter.collect(named: name, under: xmlDocGetRootElement(document), into: &matches)
@@ -171,9 +174,9 @@ public final class XMLRecordReader: SourceRecordReader {
         defer { xmlFreeParserCtxt(context) }
         let document: xmlDocPtr?
         if let path {
-            document = xmlCtxtReadFile(context, path, nil, Self.parseOptions)
+            document = xmlCtxtReadFile(context, path, nil, parseOptions)
         } else if let bytes {
-            document = bytes.withMemoryRebound(to: CChar.self) { xmlCtxtReadMemory(context, $0.baseAddress, Int32(bytesCount), file, nil, Self.parseOptions) }
+            document = bytes.withMemoryRebound(to: CChar.self) { xmlCtxtReadMemory(context, $0.baseAddress, Int32(bytesCount), file, nil, parseOptions) }
         } else {
             document = nil
         }
@@ -260,7 +263,10 @@ enum XMLNodeConverter {
         return p.pointee == 0
     }
 
-    static func object(of element: xmlNodePtr) -> SourceObject {
+    /// Deeper elements are not converted (the record is then refused as too deep, `ValueLimits`).
+    static let maxDepth = 256
+
+    static func object(of element: xmlNodePtr, depth: Int = 0) -> SourceObject {
         var object = SourceObject()
         var attribute = element.pointee.properties
         while let attr = attribute {
@@ -274,7 +280,7 @@ enum XMLNodeConverter {
         while let node = child {
             if node.pointee.type == XML_ELEMENT_NODE {
                 let name = String(cString: node.pointee.name)
-                let value = self.value(of: node)
+                let value = depth < maxDepth ? self.value(of: node, depth: depth + 1) : .array([])
                 if let existing = object[name] {
                     if case .array(var items) = existing {
                         items.append(value)
@@ -309,7 +315,7 @@ enum XMLNodeConverter {
         return max(Int(xmlGetLineNo(node)), Int(xmlGetLineNo(element)))
     }
 
-    static func value(of element: xmlNodePtr) -> SourceValue {
+    static func value(of element: xmlNodePtr, depth: Int) -> SourceValue {
         if isNil(element) { return .null }
         var hasElementChild = false
         var child = element.pointee.children
@@ -318,7 +324,7 @@ enum XMLNodeConverter {
             child = node.pointee.next
         }
         if hasElementChild || element.pointee.properties != nil {
-            var object = self.object(of: element)
+            var object = self.object(of: element, depth: depth)
             if !hasElementChild {
                 let text = content(of: element)
                 if !text.isEmpty { object.append("#text", .string(text)) }

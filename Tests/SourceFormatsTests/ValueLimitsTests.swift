@@ -100,3 +100,19 @@ import Testing
         #expect(items.records.count == 1 && items.errors.count == 1)
     }
 }
+
+@Suite struct XMLFaultRecoveryTests {
+    /// libxml2 reads ahead: expanding the last good record can run into the fault after it.
+    @Test func aFaultJustAfterARecordKeepsThatRecord() {
+        var records = ""
+        for i in 1...2 {
+            records += "  <row>\n" + (1...8).map { "    <f\($0)>v\(i)</f\($0)>\n" }.joined() + "  </row>\n"
+        }
+        for fault in ["a\u{0}b", "a&#0;b"] {
+            let text = "<?xml version=\"1.0\"?>\n<r>\n" + records + "  <row>\n    <f1>" + fault + "</f1>\n  </row>\n</r>\n"
+            let items = XMLRecordReader(source: source(text), selector: .element("row")).readAll()
+            #expect(items.records.count == 2)
+            #expect(items.errors.map(\.kind) == [.notWellFormedXML])
+        }
+    }
+}
