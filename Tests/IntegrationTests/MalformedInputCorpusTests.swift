@@ -34,6 +34,18 @@ import Testing
         #expect(!rejects.text.contains("root:x:0"))
     }
 
+    /// Text that PostgreSQL cannot hold in the admin API's bodies: refused, not a 500, never cut short.
+    @Test func nulCharactersInAdminBodiesAreRefused() async throws {
+        let corpus = try CorpusHub()
+        let subscription = try await httpRequest(corpus.hub.base + "/v1/subscriptions", method: "POST", token: corpus.hub.adminToken,
+                                                 body: Data(#"{"name":"a\u0000b","purpose":"p","resources":["Person"]}"#.utf8))
+        #expect(subscription.status == 400, "\(subscription.text)")
+        #expect(subscription.text.contains("NUL"))
+        let checkpoint = try await httpRequest(corpus.hub.base + "/v1/adapters/health-records/checkpoint", method: "PUT",
+                                               token: corpus.hub.adminToken, body: Data(#"{"checkpoint":"a\u0000b"}"#.utf8))
+        #expect(checkpoint.status == 400, "\(checkpoint.text)")
+    }
+
     @Test func slowBodiesAndStalledConnectionsLeaveTheHubReady() async throws {
         let corpus = try CorpusHub()
         let cases = MalformedCases.generated(seed: Self.seed ^ 0xFF, count: 4)
