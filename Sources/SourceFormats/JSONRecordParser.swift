@@ -183,9 +183,10 @@ struct JSONRecordParser {
             switch b {
             case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; pos += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return true }   // the end of the container around a scalar
                 depth -= 1
                 pos += 1
-                if depth <= 0 { return depth == 0 }
+                if depth == 0 { return true }
             case UInt8(ascii: "\""):
                 pos += 1
                 while pos < bytes.count, bytes[pos] != UInt8(ascii: "\"") {

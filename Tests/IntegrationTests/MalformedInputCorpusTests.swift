@@ -83,7 +83,7 @@ struct MalformedCase: Sendable {
     var slow = false
 }
 
-/// A hub with the demo mappings plus two variants for the formats the demo has no adapter for:
+/// A hub with the demo mappings (police-hukou reads an envelope, data.items) plus two variants for the formats the demo has no adapter for:
 /// health records as NDJSON and the death register as UTF-8 CSV.
 final class CorpusHub: @unchecked Sendable {
     let hub: TestHub
@@ -104,7 +104,7 @@ final class CorpusHub: @unchecked Sendable {
             .replacingOccurrences(of: "encoding: 'gb18030'", with: "encoding: 'utf-8'")
             .write(toFile: mappings + "/civil-death-utf8.json5", atomically: true, encoding: .utf8)
         var adapters: [String: String] = [:]
-        for (id, department) in [("health-records", "health"), ("health-ndjson", "health"), ("civil-death", "civil-affairs"),
+        for (id, department) in [("police-hukou", "police"), ("health-records", "health"), ("health-ndjson", "health"), ("civil-death", "civil-affairs"),
                                  ("civil-death-utf8", "civil-affairs"), ("social-security", "social-security")] {
             adapters[id + ".json5"] = #"{ id: "\#(id)", department: "\#(department)", mapping: "\#(id).json5", token: { sha256: "\#(String(repeating: "ab", count: 32))" } }"#
         }

@@ -116,3 +116,21 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONEnvelopeTests {
+    @Test func recordsInAnEnvelopeAreReadOneByOne() {
+        let text = #"{"code": 0, "meta": {"x": [1, {"y": "}"}]}, "data": {"page": 2, "items": [{"a": "1"}, {"b": "bad\q"}, {"c": "3"}], "more": true}}"#
+        let items = JSONRecordReader(source: source(text), recordsPath: "data.items").readAll()
+        #expect(items.records.compactMap { $0.fields.keys.first } == ["a", "c"])
+        #expect(items.errors.map(\.kind) == [.invalidJSON])
+        #expect(items.errors.first?.locator.index == 1)
+        let one = JSONRecordReader(source: source(#"{"data": {"items": {"a": "1"}}}"#), recordsPath: "data.items").readAll()
+        #expect(one.records.count == 1)
+        let scalar = JSONRecordReader(source: source(#"{"data": {"items": 3}}"#), recordsPath: "data.items").readAll()
+        #expect(scalar.errors.map(\.kind) == [.notAnObject])
+        let notObject = JSONRecordReader(source: source(#"{"data": [1]}"#), recordsPath: "data.items").readAll()
+        #expect(notObject.errors.map(\.kind) == [.notAnObject])
+        let broken = JSONRecordReader(source: source(#"{"page": 1, "data" 3}"#), recordsPath: "data.items").readAll()
+        #expect(broken.errors.map(\.kind) == [.invalidJSON])
+    }
+}
