@@ -137,7 +137,10 @@ public struct PreparedBatch: Sendable {
                 let problems = ValueLimits.standard.problems(in: record)
                 if !problems.isEmpty {
                     let keyUsable = !problems.contains { $0.field == "source key" }
-                    unstorable.append((i, record.locator.description, keyUsable ? record.sourceKey : nil, problems, hash))
+                    // By position too: the same bad record twice in one batch must be two rejects (one
+                    // fingerprint per statement), while a batch sent again finds its rejects open.
+                    let fingerprint = Secrets.sha256(record.locator.description + "|" + Secrets.hex(hash))
+                    unstorable.append((i, record.locator.description, keyUsable ? record.sourceKey : nil, problems, fingerprint))
                     continue
                 }
                 // Without a key in the source, the content itself identifies the record.
