@@ -200,6 +200,8 @@ enum MalformedCases {
                 serial += 1
                 let (bytes, rule) = badRecord(format, id: citizenID(serial), key: "B\(serial)", random: &random)
                 pieces.insert((bytes, true), at: random.int(pieces.count + 1))
+                // Sometimes the same bad record twice in one batch (each must be its own reject).
+                if random.chance(0.15) { pieces.insert((bytes, true), at: random.int(pieces.count + 1)) }
                 rules.append(rule)
             }
             cases.append(MalformedCase(name: "generated #\(i) \(format) \(rules)", adapter: adapter(format),
