@@ -235,6 +235,7 @@ public struct FeedRoutes: Sendable {
             case .notFound: return HTTPError.notFound(e.message)
             case .invalid: return HTTPError.badRequest(e.message, code: "invalid_argument")
             case .forbidden: return HTTPError.forbidden(e.message)
+            case .conflict: return HTTPError(status: 409, code: "conflict", message: e.message)
             }
         default: return error
         }

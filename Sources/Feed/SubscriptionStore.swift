@@ -103,7 +103,7 @@ public final class SubscriptionStore: Sendable {
     /// Sets where webhook delivery continues: events after `position` are delivered (again).
     public func redeliver(_ id: String, after position: Int64) throws {
         guard let s = try get(id) else { throw FeedError.notFound("no subscription \(id)") }
-        guard s.isWebhook else { throw FeedError.invalid("subscription \(id) is not a webhook subscription") }
+        guard s.isWebhook else { throw FeedError.conflict("subscription \(id) is not a webhook subscription") }
         _ = try pool.withConnection { c in
             try c.execute("""
                 UPDATE webhook_deliveries SET position = $2, attempts = 0, next_attempt_at = now(), failing_since = NULL

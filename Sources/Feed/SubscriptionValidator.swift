@@ -14,12 +14,15 @@ public struct SubscriptionValidator: Sendable {
         let name = spec.name?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if name.isEmpty { problems.append(.init("name", "is required")) }
         else if name.count > 200 { problems.append(.init("name", "is longer than 200 characters")) }
+        else if name.utf8.contains(0) { problems.append(.init("name", "holds a NUL character")) }
         out.name = name
         let purpose = spec.purpose?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if purpose.isEmpty {
             problems.append(.init("purpose", "is required: the legal basis recorded with every disclosure"))
         } else if purpose.count > 500 {
             problems.append(.init("purpose", "is longer than 500 characters"))
+        } else if purpose.utf8.contains(0) {
+            problems.append(.init("purpose", "holds a NUL character"))
         }
         out.purpose = purpose
 

@@ -70,8 +70,9 @@ struct AdapterRoutes {
             do { value = try JSON5.parseJSON(request.body, file: "body") } catch {
                 throw HTTPError.badRequest("the body is not JSON: \(error)", code: "invalid_json")
             }
-            guard let object = value.objectValue, let member = object["checkpoint"], member.isNull || member.stringValue != nil else {
-                throw HTTPError.badRequest("send {\"checkpoint\": \"...\"} to rewind to a checkpoint, or {\"checkpoint\": null} to start over",
+            guard let object = value.objectValue, let member = object["checkpoint"],
+                  member.isNull || (member.stringValue.map { !$0.utf8.contains(0) } ?? false) else {
+                throw HTTPError.badRequest("send {\"checkpoint\": \"...\"} (text without NUL characters) to rewind to a checkpoint, or {\"checkpoint\": null} to start over",
                                            code: "invalid_checkpoint")
             }
             do {

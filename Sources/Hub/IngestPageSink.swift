@@ -12,6 +12,10 @@ struct IngestPageSink: PulledPageSink {
     func store(_ page: PulledPage, adapterID: String) throws(PullFailure) -> PageCounts {
         // Registered through another hub process moments ago: load it now rather than fail.
         if ingest.registry.adapter(adapterID) == nil { try? registrations.refresh() }
+        // A text value in PostgreSQL ends at a NUL: such a checkpoint would be stored cut short.
+        if let checkpoint = page.checkpoint, checkpoint.utf8.contains(0) {
+            throw PullFailure(.permanent, "page \(page.name) gives a checkpoint holding a NUL character, which cannot be stored")
+        }
         let outcome: BatchOutcome
         do {
             outcome = try ingest.ingest(adapterID: adapterID, body: page.body, name: page.name, checkpoint: page.checkpoint)

@@ -36,7 +36,7 @@ public final class IngestService: Sendable {
         let reader = try SourceReaders.reader(source: ByteSource(bytes: body, name: name), options: plan.source.readOptions)
         let items = reader.readAll()
         if let fault = items.first?.error, !items.contains(where: { $0.record != nil }) {
-            throw HTTPError(status: 400, code: "undecodable_body", message: "the body is not valid \(plan.source.format.rawValue): \(fault)")
+            throw HTTPError(status: 400, code: "undecodable_body", message: "the body is not valid \(plan.source.format.rawValue): \(fault) [\(fault.kind.rawValue)]")
         }
         let outcome = try store.ingest(items, adapter: declaration, plan: plan, checkpoint: checkpoint)
         try keepContent(items, outcome: outcome, adapterID: adapterID, plan: plan)

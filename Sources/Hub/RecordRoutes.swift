@@ -209,9 +209,11 @@ enum Query {
         return n
     }
 
-    static func optionalInt(_ request: Request, _ name: String) throws -> Int? {
+    static func optionalInt(_ request: Request, _ name: String, maximum: Int = Int(Int32.max)) throws -> Int? {
         guard let text = request.query[name] else { return nil }
-        guard let n = Int(text), n >= 1 else { throw HTTPError.badRequest("\(name) must be a whole number >= 1", code: "invalid_argument") }
+        guard let n = Int(text), n >= 1, n <= maximum else {
+            throw HTTPError.badRequest("\(name) must be a whole number from 1 to \(maximum)", code: "invalid_argument")
+        }
         return n
     }
 

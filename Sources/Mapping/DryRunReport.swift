@@ -78,6 +78,16 @@ public struct DryRunReport: Sendable {
                 }
             case .record(let record):
                 report.read += 1
+                // What the hub refuses before mapping (a value the database cannot hold), as a push would.
+                let unstorable = ValueLimits.standard.problems(in: record)
+                if !unstorable.isEmpty {
+                    report.rejected += 1
+                    for p in unstorable {
+                        add(MappingIssue(locator: record.locator, field: p.field, rule: p.rule.rawValue, message: p.message, severity: .error),
+                            to: &report.rejections, index: &groups)
+                    }
+                    continue
+                }
                 let result = plan.apply(record)
                 if result.skipped { report.skipped += 1; continue }
                 for issue in result.issues {

@@ -47,6 +47,13 @@ struct BatchWriter {
                             Secrets.sha256(error.locator.description + "|" + error.kind.rawValue + "|" + error.message)))
         }
 
+        // Values the database cannot hold: a reject without its content (it could not be stored either).
+        for u in batch.unstorable {
+            let problems = u.problems.map { RecordOutcome.Problem(field: $0.field, rule: $0.rule.rawValue, message: $0.message, severity: "error") }
+            outcomes[u.index] = RecordOutcome(position: u.position, sourceKey: u.key, status: .rejected, problems: problems, entities: [])
+            rejects.append((u.key, u.position, Self.issuesJSON(problems), nil, u.fingerprint))
+        }
+
         // 1. Landing: skip what this adapter delivered before, unchanged.
         let toMap = reprocess ? batch.prepared : try changedRecords(batch.prepared)
 

@@ -49,7 +49,7 @@ public final class RecordStore: Sendable {
                 batch.prepared[i].landedBefore = true
             }
         }
-        batch.map(plan: plan, adapter: adapter)
+        batch.map(plan: plan, adapter: adapter, rules: rules)
         return batch
     }
 
@@ -116,6 +116,9 @@ public struct PreparedBatch: Sendable {
     let observedAt: String
     var prepared: [Prepared] = []
     var unreadable: [(index: Int, error: SourceFormatError)] = []
+    /// Records with a value the database cannot hold (`ValueLimits`): rejected before mapping,
+    /// stored without their content. `key` is nil when the source key itself is the problem.
+    var unstorable: [(index: Int, position: String, key: String?, problems: [ValueLimits.Problem], fingerprint: [UInt8])] = []
 
     /// How many items the batch holds (records and unreadable items).
     public var itemCount: Int { count }
@@ -131,6 +134,15 @@ public struct PreparedBatch: Sendable {
             case .record(let record):
                 let json = SourceValue.object(record.fields).jsonText
                 let hash = Secrets.sha256(Array(json.utf8))
+                let problems = ValueLimits.standard.problems(in: record)
+                if !problems.isEmpty {
+                    let keyUsable = !problems.contains { $0.field == "source key" }
+                    // By position too: the same bad record twice in one batch must be two rejects (one
+                    // fingerprint per statement), while a batch sent again finds its rejects open.
+                    let fingerprint = Secrets.sha256(record.locator.description + "|" + Secrets.hex(hash))
+                    unstorable.append((i, record.locator.description, keyUsable ? record.sourceKey : nil, problems, fingerprint))
+                    continue
+                }
                 // Without a key in the source, the content itself identifies the record.
                 let key = record.sourceKey ?? "sha256:" + Secrets.hex(hash)
                 prepared.append(Prepared(index: i, record: record, key: key, hash: hash, json: json))
@@ -141,9 +153,17 @@ public struct PreparedBatch: Sendable {
     }
 
     /// Maps every record not landed before.
-    mutating func map(plan: MappingPlan, adapter: AdapterDeclaration) {
+    mutating func map(plan: MappingPlan, adapter: AdapterDeclaration, rules: StoreRules) {
         for i in prepared.indices where !prepared[i].landedBefore {
-            let result = plan.apply(prepared[i].record)
+            var result = plan.apply(prepared[i].record)
+            // An identity key is a B-tree index entry: one too long to index is this record's fault.
+            for record in result.records {
+                guard let key = rules.identityKey(resource: record.resource, identity: record.identity),
+                      key.utf8.count > ValueLimits.standard.maxSourceKeyBytes else { continue }
+                result.issues.append(MappingIssue(locator: prepared[i].record.locator, field: record.resource, rule: ValueLimits.Rule.tooLong.rawValue,
+                                                  message: "the identity key of \(record.resource) is longer than \(ValueLimits.standard.maxSourceKeyBytes) bytes",
+                                                  severity: .error))
+            }
             prepared[i].mapped = result
             guard !result.rejected, !result.skipped else { continue }
             let provenance = FieldProvenance(adapter: adapter.id, department: adapter.department, sourceKey: prepared[i].key,

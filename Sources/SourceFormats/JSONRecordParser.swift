@@ -7,6 +7,11 @@ struct JSONRecordParser {
     struct SyntaxError: Error {
         var offset: Int
         var message: String
+        /// The value nests deeper than `maxDepth`: the text may be fine, the record is refused.
+        var tooDeep = false
+        /// A fault inside one string or number (bad bytes, escape, control character): the
+        /// structure around it is intact, so a reader can step over the record and go on.
+        var local = false
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
@@ -21,6 +26,12 @@ struct JSONRecordParser {
     init(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int = 0) {
         self.bytes = bytes
         self.pos = offset
+    }
+
+    /// The error item for one record's syntax error: bad UTF-8 is an encoding fault, the rest invalid JSON.
+    static func recordError(_ error: SyntaxError, at locator: SourceLocator, column: Int) -> SourceFormatError {
+        let kind: SourceFormatError.Kind = error.message.contains("UTF-8") ? .encoding : .invalidJSON
+        return SourceFormatError(kind, at: locator, column: column, "invalid JSON: \(error.message)")
     }
 
     /// Parses exactly one value with only whitespace around it.
@@ -85,7 +96,7 @@ struct JSONRecordParser {
     mutating func parseObject() throws(SyntaxError) -> SourceObject {
         depth += 1
         defer { depth -= 1 }
-        if depth > Self.maxDepth { throw SyntaxError(offset: pos, message: "nesting deeper than \(Self.maxDepth)") }
+        if depth > Self.maxDepth { throw SyntaxError(offset: pos, message: "nesting deeper than \(Self.maxDepth)", tooDeep: true) }
         pos += 1
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return SourceObject() }
@@ -123,7 +134,7 @@ struct JSONRecordParser {
     mutating func parseArray() throws(SyntaxError) -> SourceValue {
         depth += 1
         defer { depth -= 1 }
-        if depth > Self.maxDepth { throw SyntaxError(offset: pos, message: "nesting deeper than \(Self.maxDepth)") }
+        if depth > Self.maxDepth { throw SyntaxError(offset: pos, message: "nesting deeper than \(Self.maxDepth)", tooDeep: true) }
         pos += 1
         var items: [SourceValue] = []
         skipWhitespace()
@@ -142,25 +153,54 @@ struct JSONRecordParser {
     private mutating func parseNumber() throws(SyntaxError) -> String {
         let start = pos
         if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-        guard pos < bytes.count, isDigit(bytes[pos]) else { throw SyntaxError(offset: pos, message: "invalid number") }
+        guard pos < bytes.count, isDigit(bytes[pos]) else { throw SyntaxError(offset: pos, message: "invalid number", local: true) }
         if bytes[pos] == UInt8(ascii: "0") {
             pos += 1
-            if pos < bytes.count, isDigit(bytes[pos]) { throw SyntaxError(offset: pos, message: "invalid number (leading zero)") }
+            if pos < bytes.count, isDigit(bytes[pos]) { throw SyntaxError(offset: pos, message: "invalid number (leading zero)", local: true) }
         } else {
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
             pos += 1
-            guard pos < bytes.count, isDigit(bytes[pos]) else { throw SyntaxError(offset: pos, message: "invalid number (no digits after '.')") }
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw SyntaxError(offset: pos, message: "invalid number (no digits after '.')", local: true) }
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
             pos += 1
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-            guard pos < bytes.count, isDigit(bytes[pos]) else { throw SyntaxError(offset: pos, message: "invalid number (bad exponent)") }
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw SyntaxError(offset: pos, message: "invalid number (bad exponent)", local: true) }
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+    }
+
+    /// Moves past one value without building it and without recursion (for a value nested too
+    /// deep to parse). False when the text ends or breaks before the value does.
+    mutating func skipValue() -> Bool {
+        var depth = 0
+        while pos < bytes.count {
+            let b = bytes[pos]
+            switch b {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; pos += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return true }   // the end of the container around a scalar
+                depth -= 1
+                pos += 1
+                if depth == 0 { return true }
+            case UInt8(ascii: "\""):
+                pos += 1
+                while pos < bytes.count, bytes[pos] != UInt8(ascii: "\"") {
+                    pos += bytes[pos] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                pos += 1
+                if depth == 0 { return pos <= bytes.count }
+            case UInt8(ascii: ","):
+                if depth == 0 { return true }
+                pos += 1
+            default: pos += 1
+            }
+        }
+        return false
     }
 
     @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
@@ -175,12 +215,12 @@ struct JSONRecordParser {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<pos])
                 pos += 1
                 guard let s = String(validating: slice, as: UTF8.self) else {
-                    throw SyntaxError(offset: start, message: "string is not valid UTF-8")
+                    throw SyntaxError(offset: start, message: "string is not valid UTF-8", local: true)
                 }
                 return s
             }
             if b == UInt8(ascii: "\\") { break }
-            if b < 0x20 { throw SyntaxError(offset: pos, message: "control character in a string") }
+            if b < 0x20 { throw SyntaxError(offset: pos, message: "control character in a string", local: true) }
             pos += 1
         }
         guard pos < bytes.count else { throw SyntaxError(offset: start - 1, message: "unterminated string") }
@@ -190,11 +230,11 @@ struct JSONRecordParser {
             if b == UInt8(ascii: "\"") {
                 pos += 1
                 guard let s = String(validating: buffer, as: UTF8.self) else {
-                    throw SyntaxError(offset: start, message: "string is not valid UTF-8")
+                    throw SyntaxError(offset: start, message: "string is not valid UTF-8", local: true)
                 }
                 return s
             }
-            if b < 0x20 { throw SyntaxError(offset: pos, message: "control character in a string") }
+            if b < 0x20 { throw SyntaxError(offset: pos, message: "control character in a string", local: true) }
             if b != UInt8(ascii: "\\") { buffer.append(b); pos += 1; continue }
             pos += 1
             guard pos < bytes.count else { break }
@@ -213,19 +253,19 @@ struct JSONRecordParser {
                 var scalar = try parseHex4()
                 if (0xD800..<0xDC00).contains(scalar) {
                     guard pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
-                        throw SyntaxError(offset: pos, message: "unpaired surrogate in \\u escape")
+                        throw SyntaxError(offset: pos, message: "unpaired surrogate in \\u escape", local: true)
                     }
                     pos += 2
                     let low = try parseHex4()
-                    guard (0xDC00..<0xE000).contains(low) else { throw SyntaxError(offset: pos, message: "unpaired surrogate in \\u escape") }
+                    guard (0xDC00..<0xE000).contains(low) else { throw SyntaxError(offset: pos, message: "unpaired surrogate in \\u escape", local: true) }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else if (0xDC00..<0xE000).contains(scalar) {
-                    throw SyntaxError(offset: pos, message: "unpaired surrogate in \\u escape")
+                    throw SyntaxError(offset: pos, message: "unpaired surrogate in \\u escape", local: true)
                 }
-                guard let u = Unicode.Scalar(scalar) else { throw SyntaxError(offset: pos, message: "invalid \\u escape") }
+                guard let u = Unicode.Scalar(scalar) else { throw SyntaxError(offset: pos, message: "invalid \\u escape", local: true) }
                 buffer.append(contentsOf: Array(String(Character(u)).utf8))
             default:
-                throw SyntaxError(offset: pos - 1, message: "invalid escape in a string")
+                throw SyntaxError(offset: pos - 1, message: "invalid escape in a string", local: true)
             }
         }
         throw SyntaxError(offset: start - 1, message: "unterminated string")
@@ -241,7 +281,7 @@ struct JSONRecordParser {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(b - 0x30)
             case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(b - 0x61 + 10)
             case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(b - 0x41 + 10)
-            default: throw SyntaxError(offset: pos, message: "invalid hex digit in \\u escape")
+            default: throw SyntaxError(offset: pos, message: "invalid hex digit in \\u escape", local: true)
             }
             v = v << 4 | d
             pos += 1

@@ -15,6 +15,8 @@ public final class JSONRecordReader: SourceRecordReader {
     private var index = 0
     private var pending = ItemQueue()
     private var stacks = JSONRecordParser.Stacks()
+    /// The records array sits inside an envelope object (`recordsPath`).
+    private var insideEnvelope = false
 
     private enum State { case start, inArray, done }
 
@@ -55,6 +57,9 @@ public final class JSONRecordReader: SourceRecordReader {
                 state = .inArray
                 return nextElement()
             }
+            if !recordsPath.isEmpty {
+                return startInEnvelope(&parser, buffer)
+            }
             state = .done
             do throws(JSONRecordParser.SyntaxError) {
                 let value = try JSONRecordParser.parseSingle(UnsafeBufferPointer(rebasing: buffer[parser.pos...]))
@@ -62,6 +67,55 @@ public final class JSONRecordReader: SourceRecordReader {
             } catch {
                 return syntaxItem(JSONRecordParser.SyntaxError(offset: error.offset + parser.pos, message: error.message), buffer)
             }
+        }
+    }
+
+    /// Walks the envelope to the records without parsing anything else, then reads the records
+    /// one by one as in a top-level array (a fault inside one record refuses only that record).
+    private func startInEnvelope(_ parser: inout JSONRecordParser, _ buffer: UnsafeBufferPointer<UInt8>) -> SourceReadItem? {
+        typealias SyntaxError = JSONRecordParser.SyntaxError
+        state = .done
+        do throws(SyntaxError) {
+            for (depth, name) in recordsPath.enumerated() {
+                let notFound = SourceReadItem.error(SourceFormatError(.notAnObject, at: SourceLocator(file: file),
+                    "records path '\(recordsPath[...depth].joined(separator: "."))' not found in the document"))
+                guard parser.pos < buffer.count, buffer[parser.pos] == UInt8(ascii: "{") else { return notFound }
+                parser.pos += 1
+                var found = false
+                members: while true {
+                    parser.skipWhitespace()
+                    guard parser.pos < buffer.count else { throw SyntaxError(offset: parser.pos, message: "unexpected end of input inside an object") }
+                    if buffer[parser.pos] == UInt8(ascii: "}") { break }
+                    guard buffer[parser.pos] == UInt8(ascii: "\"") else { throw SyntaxError(offset: parser.pos, message: "expected a quoted member name") }
+                    let key = try parser.parseString()
+                    parser.skipWhitespace()
+                    guard parser.pos < buffer.count, buffer[parser.pos] == UInt8(ascii: ":") else {
+                        throw SyntaxError(offset: parser.pos, message: "expected ':' after a member name")
+                    }
+                    parser.pos += 1
+                    parser.skipWhitespace()
+                    if key == name { found = true; break }
+                    guard parser.skipValue() else { throw SyntaxError(offset: parser.pos, message: "unexpected end of input inside an object") }
+                    parser.skipWhitespace()
+                    guard parser.pos < buffer.count else { throw SyntaxError(offset: parser.pos, message: "unexpected end of input inside an object") }
+                    switch buffer[parser.pos] {
+                    case UInt8(ascii: ","): parser.pos += 1
+                    case UInt8(ascii: "}"): break members
+                    default: throw SyntaxError(offset: parser.pos, message: "expected ',' or '}' in an object")
+                    }
+                }
+                if !found { return notFound }
+            }
+            if parser.pos < buffer.count, buffer[parser.pos] == UInt8(ascii: "[") {
+                parser.pos += 1
+                offset = parser.pos
+                state = .inArray
+                insideEnvelope = true
+                return nextElement()
+            }
+            return items(of: try parser.parseValue())
+        } catch {
+            return syntaxItem(error, buffer)
         }
     }
 
@@ -75,6 +129,11 @@ public final class JSONRecordReader: SourceRecordReader {
             }
             value = inner
         }
+        return items(of: value)
+    }
+
+    /// An array of records or one record.
+    private func items(of value: SourceValue) -> SourceReadItem? {
         switch value {
         case .array(let elements):
             for (i, element) in elements.enumerated() {
@@ -106,7 +165,8 @@ public final class JSONRecordReader: SourceRecordReader {
                     parser.pos += 1
                     parser.skipWhitespace()
                     state = .done
-                    if parser.pos < buffer.count {
+                    // In an envelope, what follows the records array is the rest of the envelope.
+                    if parser.pos < buffer.count, !insideEnvelope {
                         throw JSONRecordParser.SyntaxError(offset: parser.pos, message: "unexpected text after the records array")
                     }
                     return nil
@@ -119,7 +179,22 @@ public final class JSONRecordReader: SourceRecordReader {
                     parser.skipWhitespace()
                 }
                 let elementStart = parser.pos
-                let value = try parser.parseValue()
+                let value: SourceValue
+                do throws(JSONRecordParser.SyntaxError) {
+                    value = try parser.parseValue()
+                } catch where error.tooDeep || error.local {
+                    // Refuse this record only: step over it and go on with the next.
+                    parser.pos = elementStart
+                    guard parser.skipValue() else { throw error }
+                    offset = parser.pos
+                    let locator = SourceLocator(file: file, line: lineNumber(at: elementStart, buffer), index: index)
+                    index += 1
+                    if error.tooDeep {
+                        return .error(SourceFormatError(.tooDeep, at: locator, "record nests deeper than \(JSONRecordParser.maxDepth) levels"))
+                    }
+                    let column = TextPosition.lineColumn(of: error.offset, in: buffer).column
+                    return .error(JSONRecordParser.recordError(error, at: locator, column: column))
+                }
                 offset = parser.pos
                 let locator = SourceLocator(file: file, line: lineNumber(at: elementStart, buffer), index: index)
                 index += 1

@@ -28,8 +28,10 @@ public final class NDJSONRecordReader: SourceRecordReader {
                 do throws(JSONRecordParser.SyntaxError) { return .success(try JSONRecordParser.parseSingle(buffer, stacks: &stacks)) } catch { return .failure(error) }
             }
             switch result {
+            case .failure(let error) where error.tooDeep:
+                return .error(SourceFormatError(.tooDeep, at: locator, "line nests deeper than \(JSONRecordParser.maxDepth) levels"))
             case .failure(let error):
-                return .error(SourceFormatError(.invalidJSON, at: locator, column: error.offset + 1, "invalid JSON: \(error.message)"))
+                return .error(JSONRecordParser.recordError(error, at: locator, column: error.offset + 1))
             case .success(.object(let object)):
                 var located = locator
                 located.index = index

@@ -10,8 +10,10 @@ public struct SourceFormatError: Error, Sendable, Equatable, CustomStringConvert
         case badHeader = "source.csv.header"
         case encoding = "source.encoding"
         case notWellFormedXML = "source.xml.not_well_formed"
+        case documentType = "source.xml.doctype"
         case invalidXPath = "source.xml.xpath"
         case recordTooLarge = "source.record_too_large"
+        case tooDeep = "value.too_deep"
     }
 
     public var kind: Kind

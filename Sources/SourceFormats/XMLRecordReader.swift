@@ -1,4 +1,5 @@
 import CLibXML2
+import Foundation
 
 /// How the records of an XML document are found.
 public enum XMLRecordSelector: Sendable, Equatable {
@@ -50,17 +51,37 @@ public final class XMLRecordReader: SourceRecordReader {
         XMLLibrary.initialize()
     }
     private var bytesCount = 0
+    private var checkedDocumentType = false
+
+    /// The prolog, read from memory or from the file's first 1 MiB.
+    private func declaresDocumentType() -> Bool {
+        if let bytes { return XMLDocumentTypeCheck.declaresDocumentType(UnsafeBufferPointer(rebasing: bytes[0..<bytesCount])) }
+        guard let path, let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 1 << 20)) ?? Data()
+        return XMLDocumentTypeCheck.declaresDocumentType(head)
+    }
 
     deinit {
         if let reader { xmlFreeTextReader(reader) }
         bytes?.deallocate()
     }
 
-    static let parseOptions = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_HUGE.rawValue)
+    static let baseOptions = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue)
+    /// Files an operator imports may be huge (no libxml2 size limits); documents received over the
+    /// network keep libxml2's limits (depth 256, text nodes of 10 MB).
+    var parseOptions: Int32 { path != nil ? Self.baseOptions | Int32(XML_PARSE_HUGE.rawValue) : Self.baseOptions }
 
     public func next() -> SourceReadItem? {
         if let item = pending.pop() { return item }
         if done { return nil }
+        if !checkedDocumentType {
+            checkedDocumentType = true
+            if declaresDocumentType() {
+                done = true
+                return .error(SourceFormatError(.documentType, at: SourceLocator(file: file, line: 1), XMLDocumentTypeCheck.refusal))
+            }
+        }
         switch selector {
         case .element(let name): return nextStreamed(name)
         case .xpath(let expression):
@@ -76,9 +97,9 @@ public final class XMLRecordReader: SourceRecordReader {
         if !started {
             started = true
             if let path {
-                reader = xmlReaderForFile(path, nil, Self.parseOptions | Int32(XML_PARSE_RECOVER.rawValue))
+                reader = xmlReaderForFile(path, nil, parseOptions | Int32(XML_PARSE_RECOVER.rawValue))
             } else if let bytes {
-                reader = bytes.withMemoryRebound(to: CChar.self) { xmlReaderForMemory($0.baseAddress, Int32(bytesCount), file, nil, Self.parseOptions | Int32(XML_PARSE_RECOVER.rawValue)) }
+                reader = bytes.withMemoryRebound(to: CChar.self) { xmlReaderForMemory($0.baseAddress, Int32(bytesCount), file, nil, parseOptions | Int32(XML_PARSE_RECOVER.rawValue)) }
             }
             guard let reader else {
                 done = true
@@ -101,8 +122,8 @@ public final class XMLRecordReader: SourceRecordReader {
                   let local = xmlTextReaderConstLocalName(reader),
                   XMLNodeConverter.equals(local, name) else { continue }
             guard let node = xmlTextReaderExpand(reader) else {
-                done = true
-                return .error(errors.error(file: file, fallbackLine: Int(xmlTextReaderGetParserLineNumber(reader))))
+                // Expanding read on into an error past this record: deliver what ends before it.
+                return failStreaming(name, fallbackLine: Int(xmlTextReaderGetParserLineNumber(reader)))
             }
             let locator = SourceLocator(file: file, line: Int(xmlGetLineNo(node)), index: index, path: "\(name)[\(index + 1)]")
             // The reader parses ahead in recovery mode: a record is good only if it ends before the first error.
@@ -122,7 +143,7 @@ public final class XMLRecordReader: SourceRecordReader {
     private func failStreaming(_ name: String, fallbackLine: Int?) -> SourceReadItem? {
         done = true
         let error = errors.error(file: file, fallbackLine: fallbackLine)
-        if let errorLine = error.locator.line, let document = parseDocument(options: Self.parseOptions | Int32(XML_PARSE_RECOVER.rawValue)) {
+        if let errorLine = error.locator.line, let document = parseDocument(options: parseOptions | Int32(XML_PARSE_RECOVER.rawValue)) {
             defer { xmlFreeDoc(document) }
             var matches: [xmlNodePtr] = []
             XMLNodeConverter.collect(named: name, under: xmlDocGetRootElement(document), into: &matches)
@@ -153,9 +174,9 @@ public final class XMLRecordReader: SourceRecordReader {
         defer { xmlFreeParserCtxt(context) }
         let document: xmlDocPtr?
         if let path {
-            document = xmlCtxtReadFile(context, path, nil, Self.parseOptions)
+            document = xmlCtxtReadFile(context, path, nil, parseOptions)
         } else if let bytes {
-            document = bytes.withMemoryRebound(to: CChar.self) { xmlCtxtReadMemory(context, $0.baseAddress, Int32(bytesCount), file, nil, Self.parseOptions) }
+            document = bytes.withMemoryRebound(to: CChar.self) { xmlCtxtReadMemory(context, $0.baseAddress, Int32(bytesCount), file, nil, parseOptions) }
         } else {
             document = nil
         }
@@ -242,7 +263,10 @@ enum XMLNodeConverter {
         return p.pointee == 0
     }
 
-    static func object(of element: xmlNodePtr) -> SourceObject {
+    /// Deeper elements are not converted (the record is then refused as too deep, `ValueLimits`).
+    static let maxDepth = 256
+
+    static func object(of element: xmlNodePtr, depth: Int = 0) -> SourceObject {
         var object = SourceObject()
         var attribute = element.pointee.properties
         while let attr = attribute {
@@ -256,7 +280,7 @@ enum XMLNodeConverter {
         while let node = child {
             if node.pointee.type == XML_ELEMENT_NODE {
                 let name = String(cString: node.pointee.name)
-                let value = self.value(of: node)
+                let value = depth < maxDepth ? self.value(of: node, depth: depth + 1) : .array([])
                 if let existing = object[name] {
                     if case .array(var items) = existing {
                         items.append(value)
@@ -291,7 +315,7 @@ enum XMLNodeConverter {
         return max(Int(xmlGetLineNo(node)), Int(xmlGetLineNo(element)))
     }
 
-    static func value(of element: xmlNodePtr) -> SourceValue {
+    static func value(of element: xmlNodePtr, depth: Int) -> SourceValue {
         if isNil(element) { return .null }
         var hasElementChild = false
         var child = element.pointee.children
@@ -300,7 +324,7 @@ enum XMLNodeConverter {
             child = node.pointee.next
         }
         if hasElementChild || element.pointee.properties != nil {
-            var object = self.object(of: element)
+            var object = self.object(of: element, depth: depth)
             if !hasElementChild {
                 let text = content(of: element)
                 if !text.isEmpty { object.append("#text", .string(text)) }
@@ -331,4 +355,50 @@ enum XMLNodeConverter {
         }
         return false
     }
+}
+
+/// Finds a document type declaration in an XML document's prolog. Department records need none,
+/// and its entities are how XML attacks work (external entities read local files, nested ones
+/// expand without bound), so a document that has one is refused before libxml2 sees it.
+public enum XMLDocumentTypeCheck {
+    /// True when the prolog (everything before the root element) holds `<!DOCTYPE`. UTF-16 text
+    /// is looked at through its ASCII bytes (zero bytes are skipped).
+    public static func declaresDocumentType<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        var ascii: [UInt8] = []
+        ascii.reserveCapacity(min(bytes.count, 4096))
+        for b in bytes where b != 0 { ascii.append(b) }
+        var i = 0
+        func starts(_ text: String) -> Bool {
+            let t = Array(text.utf8)
+            return i + t.count <= ascii.count && Array(ascii[i..<(i + t.count)]) == t
+        }
+        while i < ascii.count {
+            let b = ascii[i]
+            if b != UInt8(ascii: "<") { i += 1; continue }
+            if starts("<!DOCTYPE") { return true }
+            if starts("<!--") {
+                guard let end = find("-->", in: ascii, from: i + 4) else { return false }
+                i = end
+            } else if starts("<?") {
+                guard let end = find("?>", in: ascii, from: i + 2) else { return false }
+                i = end
+            } else {
+                return false   // the root element: the prolog is over
+            }
+        }
+        return false
+    }
+
+    /// The index just past the first `marker` at or after `start`.
+    private static func find(_ marker: String, in bytes: [UInt8], from start: Int) -> Int? {
+        let m = Array(marker.utf8)
+        var i = start
+        while i + m.count <= bytes.count {
+            if bytes[i] == m[0], Array(bytes[i..<(i + m.count)]) == m { return i + m.count }
+            i += 1
+        }
+        return nil
+    }
+
+    static let refusal = "XML with a document type declaration (<!DOCTYPE>) is refused: department records need none, and its entities could read local files or expand without bound"
 }

@@ -74,6 +74,21 @@ final class TempDir {
 }
 
 @Suite struct DryRunReportTests {
+    /// A value the hub cannot store is a rejection in the dry run too, as it would be on a push.
+    @Test func unstorableValuesAreRejectedAsOnAPush() throws {
+        let plan = try MappingPlan.compile(text: """
+        { id: "csv", version: 1,
+          source: { adapter: "a", department: "d", format: "csv", csv: { encoding: "utf-8" } },
+          outputs: [{ resource: "Person", partial: true, fields: { citizen_id: "ID", name: "XM" } }] }
+        """, file: "csv.json5", schema: testSchema)
+        let csv = "ID,XM\n11010519491231002X,张三\n11010519491231002X,a\u{0}b\n"
+        let reader = CSVRecordReader(source: ByteSource(bytes: Array(csv.utf8), name: "s.csv"), options: plan.source.readOptions.csv)
+        let report = DryRunReport.run(plan: plan, reader: reader, sample: "s.csv")
+        #expect(report.accepted == 1 && report.rejected == 1)
+        #expect(report.rejections.first?.rule == "value.nul_character")
+        #expect(report.rejections.first?.field == "XM")
+    }
+
     @Test func countsGroupsFillCodesAndMasking() throws {
         let plan = try MappingPlan.compile(text: """
         { id: "csv", version: 1,

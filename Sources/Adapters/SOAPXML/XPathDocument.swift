@@ -1,5 +1,6 @@
 import Foundation
 import CLibXML2
+import SourceFormats
 
 /// A parsed XML document with XPath 1.0 queries, over libxml2 (DOM; the pages a SOAP service
 /// answers are small). Not thread-safe: one per page.
@@ -20,6 +21,10 @@ final class XPathDocument {
     init(bytes: [UInt8], namespaces: [(String, String)]) throws(ParseError) {
         xmlInitParser()
         guard !bytes.isEmpty else { throw ParseError(line: 0, message: "the answer is empty") }
+        // Entities could read the hub's files or expand without bound: no DTD, as for pushed XML.
+        if XMLDocumentTypeCheck.declaresDocumentType(bytes) {
+            throw ParseError(line: 1, message: "an answer with a document type declaration (<!DOCTYPE>) is refused")
+        }
         guard let parser = xmlNewParserCtxt() else { throw ParseError(line: 0, message: "libxml2 could not create a parser") }
         defer { xmlFreeParserCtxt(parser) }
         let parsed: xmlDocPtr? = bytes.withUnsafeBufferPointer { buffer in
