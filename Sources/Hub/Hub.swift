@@ -86,6 +86,9 @@ public final class Hub: @unchecked Sendable {
                      feed: feed, feedRoutes: feedRoutes).register(on: router)
         let scheduler = self.scheduler
         AdapterRoutes(registrations: adapters, auth: auth, wake: { scheduler?.wake() }).register(on: router)
+        StatsRoutes(pool: pool, catalog: registry.catalog, auth: auth).register(on: router)
+        CatalogRoutes(catalog: registry.catalog, auth: auth).register(on: router)
+        ConsoleRoutes.bundled().register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
                                 threads: configuration.httpThreads, maxConnections: configuration.httpMaxConnections,
                                 logger: logger.child(label: "http"), metrics: metrics)
