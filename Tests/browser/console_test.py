@@ -36,7 +36,8 @@ def api(path, method="GET", body=None, token=TOKEN, query=None):
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             text = response.read().decode()
-            return response.status, (json.loads(text) if text else None), dict(response.headers)
+            is_json = response.headers.get("Content-Type", "").startswith("application/json")
+            return response.status, (json.loads(text) if text and is_json else text), dict(response.headers)
     except urllib.error.HTTPError as error:
         text = error.read().decode()
         try:
@@ -108,7 +109,8 @@ def browser():
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
-    driver.set_window_size(1366, 768)
+    # The page itself gets 1366x768 (a laptop screen), whatever the headless window's frame takes.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1366, "height": 768, "deviceScaleFactor": 1, "mobile": False})
     return driver
 
 
@@ -187,11 +189,12 @@ def run(driver):
     community = cell.get_attribute("data-code")
     cell.send_keys(Keys.ENTER)
     detail = wait_for(driver, f'dl.community[data-community="{community}"]')
-    _, divisions, _ = api("/v1/stats/divisions", query={"resource": "Person"})
+    field = driver.find_element(By.CSS_SELECTOR, "[data-field-used]").get_attribute("data-field-used")
+    _, divisions, _ = api("/v1/stats/divisions", query={"resource": "Person", "field": field})
     expected = next((d["records"] for d in divisions["divisions"] if d["code"] == community), 0)
     shown = detail.find_element(By.CSS_SELECTOR, '[data-field="records"]').text.replace(",", "")
     check(community.startswith(street[:9]) and shown == str(expected),
-          f"community {community} of street {street}: {shown} residents shown, /v1/stats/divisions says {expected}")
+          f"community {community} of street {street}: {shown} residents by {field} shown, /v1/stats/divisions says {expected}")
     driver.find_element(By.ID, "district-back").click()
     wait_for(driver, "svg.district g.block")
     shot(driver, "overview.png")

@@ -55,7 +55,7 @@ function focusable(el, label, action) {
  * With `street` set, only that street's communities, larger and labelled. `onStreet(code)` and
  * `onCommunity(code)` are called when a block or cell is chosen (mouse or keyboard).
  */
-export function districtGrid({ streets, value, street, onStreet, onCommunity, labelOf, width = 640, height = 330 }) {
+export function districtGrid({ streets, value, street, onStreet, onCommunity, labelOf, width = 480, height = 360 }) {
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'district', role: 'group' });
   if (street) {
     const st = streets.find(x => x.code === street);
@@ -75,7 +75,7 @@ export function districtGrid({ streets, value, street, onStreet, onCommunity, la
     return svg;
   }
   const n = streets.length;
-  const cols = Math.max(1, Math.ceil(Math.sqrt(n * width / height)));
+  const cols = n <= 16 ? Math.max(1, Math.ceil(n / 3)) : Math.max(1, Math.ceil(Math.sqrt(n * width / height)));
   const rows = Math.ceil(n / cols) || 1;
   const bw = (width - 4) / cols, bh = (height - 4) / rows;
   const all = streets.flatMap(st => st.communities.map(c => value(c.code)));
@@ -86,9 +86,9 @@ export function districtGrid({ streets, value, street, onStreet, onCommunity, la
     const g = s('g', { class: 'block', 'data-code': st.code });
     g.append(s('rect', { x: x + 2, y: y + 2, width: bw - 4, height: bh - 4, rx: 6, fill: '#ffffff', stroke: '#c9d1dc' }));
     g.append(s('text', { x: x + 8, y: y + 17, class: 'block-name' }, labelOf(st)));
-    g.append(s('text', { x: x + bw - 8, y: y + 17, 'text-anchor': 'end', class: 'block-value' }, total.toLocaleString('zh-CN')));
+    g.append(s('text', { x: x + bw - 8, y: y + bh - 9, 'text-anchor': 'end', class: 'block-value' }, total.toLocaleString('zh-CN')));
     const cc = 4, cr = Math.ceil(st.communities.length / cc) || 1;
-    const cw = (bw - 16) / cc, ch = (bh - 30) / cr;
+    const cw = (bw - 16) / cc, ch = (bh - 46) / cr;
     st.communities.forEach((c, j) => {
       const v = value(c.code);
       g.append(s('rect', { x: x + 8 + (j % cc) * cw, y: y + 24 + Math.floor(j / cc) * ch, width: cw - 3, height: ch - 3, rx: 3,

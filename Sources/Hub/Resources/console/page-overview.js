@@ -1,6 +1,6 @@
 // Overview: the whole district on one screen, refreshed every 5 s without reloading the page.
 import { api, isMissingRoute } from './api.js';
-import { h, clear, table, fmt, time, duration } from './dom.js';
+import { h, clear, table, fmt, ago, duration } from './dom.js';
 import { barChart, districtGrid } from './charts.js';
 import { localized, lang } from './i18n.js';
 
@@ -45,9 +45,21 @@ export async function render(root, { t }) {
     const [overview, changes, adapters, subs, recordOnce, divisions] = await Promise.all([
       api('/v1/stats/overview'), api('/v1/stats/changes', { query: { minutes: 60 } }), api('/v1/adapters'),
       api('/v1/stats/subscriptions'), optional('/v1/stats/record-once'),
-      api('/v1/stats/divisions', { query: { resource: 'Person', minutes: 60 } }).catch(() => ({ divisions: [] })),
+      divisionCounts(),
     ]);
     return { overview, changes, adapters, subs, recordOnce, divisions };
+  }
+
+  /** Residents per division: by the community of the current address, or where departments do not
+   *  give it, by the registered division (the field with more residents placed wins). */
+  async function divisionCounts() {
+    const fields = state.fields || ['community_code', 'registered_division'];
+    const all = await Promise.all(fields.map(field =>
+      api('/v1/stats/divisions', { query: { resource: 'Person', field, minutes: 60 } }).catch(() => null)));
+    const placed = d => (d ? d.divisions.filter(x => x.code).reduce((n, x) => n + x.records, 0) : -1);
+    const best = all.reduce((a, b) => (placed(b) > placed(a) ? b : a), null);
+    if (best && !state.fields) state.fields = [best.field];
+    return best || { field: null, divisions: [] };
   }
 
   function tile(label, value, stat, extra) {
@@ -100,7 +112,8 @@ export async function render(root, { t }) {
     const unplaced = byCode.get(null);
     const district = h('section', { class: 'panel district-panel', 'aria-labelledby': 'district-title' },
       h('div', { class: 'panel-head' },
-        h('h2', { id: 'district-title' }, t('districtView'), ' · ', streetName),
+        h('h2', { id: 'district-title' }, t('districtView'), ' · ', streetName,
+          divisions.field ? h('small', { class: 'muted', 'data-field-used': divisions.field }, ' · ', t('byField_' + divisions.field)) : null),
         h('div', { class: 'panel-tools' },
           state.street ? h('button', { type: 'button', class: 'ghost', id: 'district-back',
             onclick: () => { state.street = null; state.community = null; draw(data); focusFirst('.block'); } }, t('backToDistrict')) : null,
@@ -110,7 +123,7 @@ export async function render(root, { t }) {
 
     const chart = h('section', { class: 'panel' },
       h('div', { class: 'panel-head' }, h('h2', {}, t('eventsPerMinute')), h('span', { class: 'muted', 'data-stat': 'changes_total', 'data-value': changes.total }, t('eventsTotal', fmt(changes.total)))),
-      barChart(changes.buckets, { label: t('eventsPerMinute') }));
+      barChart(changes.buckets, { label: t('eventsPerMinute'), width: 420, height: 150 }));
 
     let once;
     if (recordOnce.missing) once = h('p', { class: 'muted' }, t('recordOnceNA'));
@@ -130,8 +143,7 @@ export async function render(root, { t }) {
         { label: t('adapter'), value: a => a.id },
         { label: t('recordsIn'), class: 'num', value: a => h('span', { 'data-field': 'records_in' }, fmt(a.counters.records_in)) },
         { label: t('accepted'), class: 'num', value: a => h('span', { 'data-field': 'accepted' }, fmt(a.counters.accepted)) },
-        { label: t('rejected'), class: 'num', value: a => h('span', { 'data-field': 'rejected' }, fmt(a.counters.rejected)) },
-        { label: t('openRejects'), class: 'num', value: a => fmt(rejectsByAdapter.get(a.id) || 0) },
+        { label: t('rejected'), class: 'num', value: a => h('span', { 'data-field': 'rejected', title: t('openRejects') + ' ' + (rejectsByAdapter.get(a.id) || 0) }, fmt(a.counters.rejected)) },
         { label: t('lag'), class: 'num', value: a => duration(a.lag_seconds, t) },
         { label: t('state'), value: a => h('span', { class: 'badge ' + a.state, 'data-field': 'state' }, t(a.state === 'paused' ? 'pausedState' : a.state)) },
       ], adapters.adapters, { rowAttrs: a => ({ 'data-adapter': a.id }) }));
@@ -139,17 +151,16 @@ export async function render(root, { t }) {
     const subsBox = h('section', { class: 'panel' }, h('h2', {}, t('subscriptionLag')),
       table([
         { label: t('name'), value: x => x.name || x.id },
-        { label: t('status'), value: x => x.status },
         { label: t('lagEvents'), class: 'num', value: x => x.lag === null ? '—' : fmt(x.lag) },
-        { label: t('lastDelivery'), value: x => time(x.last_delivery_at) },
-      ], subs.subscriptions, { rowAttrs: x => ({ 'data-subscription': x.id }) }));
+        { label: t('lastDelivery'), value: x => ago(x.last_delivery_at, t) },
+      ], subs.subscriptions.slice().sort((a, b) => (b.lag ?? -1) - (a.lag ?? -1)).slice(0, 6), { rowAttrs: x => ({ 'data-subscription': x.id }) }),
+      subs.subscriptions.length > 6 ? h('a', { href: '#/subscriptions' }, t('more')) : null);
 
     clear(root).append(
       h('div', { class: 'page-head' }, h('h1', {}, t('overview')),
         h('span', { class: 'muted', id: 'refreshed' }, t('live'), ' · ', t('refreshed', new Date().toLocaleTimeString('zh-CN', { hour12: false })))),
       tiles,
-      h('div', { class: 'overview-grid' }, district, h('div', { class: 'stack' }, chart, onceBox)),
-      h('div', { class: 'overview-grid lower' }, depts, subsBox));
+      h('div', { class: 'overview-grid' }, district, h('div', { class: 'stack' }, chart, onceBox, subsBox), depts));
     root.dataset.ready = 'true';
     if (focusCode) { const el = root.querySelector(`[data-code="${focusCode}"]`); if (el) el.focus(); }
   }

@@ -101,7 +101,7 @@ export async function render(root, { t, dialog, notice }) {
       { label: t('name'), value: s => h('span', {}, s.name, h('br'), h('small', { class: 'muted mono' }, s.id)) },
       { label: t('purpose'), value: s => s.purpose },
       { label: t('resources'), value: s => s.resources.join(', ') },
-      { label: t('area'), value: s => (s.area.length ? s.area.join(', ') : t('wholeHub')) },
+      { label: t('areaShort'), value: s => (s.area.length ? s.area.join(', ') : t('wholeHub')) },
       { label: t('delivery'), value: s => s.delivery.mode },
       { label: t('status'), value: s => h('span', { class: 'badge ' + (s.status === 'active' ? 'running' : 'paused'), 'data-field': 'status' }, s.status) },
       { label: t('lagEvents'), class: 'num', value: s => { const x = lag.get(s.id); return x && x.lag !== null ? fmt(x.lag) : '—'; } },
