@@ -7,6 +7,8 @@ public struct AuditEntry: Sendable, Equatable {
     public enum Channel: String, Sendable, CaseIterable {
         case pull, stream, webhook, snapshot
         case adminRead = "admin_read"
+        /// An admin's decision on golden records (conflict resolved, value corrected, override removed).
+        case stewardship
     }
 
     public var actor: String
@@ -16,9 +18,12 @@ public struct AuditEntry: Sendable, Equatable {
     public var lastPosition: Int64?
     public var entityIDs: [String]
     public var fields: [String]
+    /// What was done, for stewardship entries (`resolve conflict 12: take_challenger`).
+    public var action: String?
 
     public init(actor: String, purpose: String, channel: Channel, firstPosition: Int64? = nil, lastPosition: Int64? = nil,
-                entityIDs: [String], fields: [String]) {
+                entityIDs: [String], fields: [String], action: String? = nil) {
+        self.action = action
         self.actor = actor
         self.purpose = purpose
         self.channel = channel
@@ -59,12 +64,14 @@ public enum AuditLog {
     public static func append(_ entries: [AuditEntry], in c: PostgresConnection) throws {
         guard !entries.isEmpty else { return }
         try c.execute("""
-            INSERT INTO audit_log (actor, purpose, channel, first_position, last_position, entity_ids, fields)
-            SELECT a, p, ch, NULLIF(fp, -1), NULLIF(lp, -1), e::text[], f::text[]
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[]) AS t(a, p, ch, fp, lp, e, f)
+            INSERT INTO audit_log (actor, purpose, channel, first_position, last_position, entity_ids, fields, action)
+            SELECT a, p, ch, NULLIF(fp, -1), NULLIF(lp, -1), e::text[], f::text[], ac
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[])
+                AS t(a, p, ch, fp, lp, e, f, ac)
             """, [entries.map(\.actor), entries.map(\.purpose), entries.map(\.channel.rawValue),
                   entries.map { $0.firstPosition ?? -1 }, entries.map { $0.lastPosition ?? -1 },
-                  entries.map { $0.entityIDs.postgresText ?? "{}" }, entries.map { $0.fields.postgresText ?? "{}" }])
+                  entries.map { $0.entityIDs.postgresText ?? "{}" }, entries.map { $0.fields.postgresText ?? "{}" },
+                  entries.map(\.action)])
     }
 
     /// Entries after `afterID`, oldest first, optionally for one actor or one entity.
@@ -72,7 +79,7 @@ public enum AuditLog {
     public static func query(actor: String?, entityID: String?, afterID: Int64, limit: Int,
                              since: Date? = nil, until: Date? = nil, in c: PostgresConnection) throws -> [AuditRecord] {
         try c.query("""
-            SELECT id, time, actor, purpose, channel, first_position, last_position,
+            SELECT id, time, actor, purpose, channel, first_position, last_position, action,
                    array_to_json(entity_ids)::text AS entity_ids, array_to_json(fields)::text AS fields
             FROM audit_log WHERE id > $1 AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR $3 = ANY (entity_ids))
               AND ($5::timestamptz IS NULL OR time >= $5) AND ($6::timestamptz IS NULL OR time < $6)
@@ -84,7 +91,8 @@ public enum AuditLog {
                                           firstPosition: try row.decodeIfPresent(Int64.self, "first_position"),
                                           lastPosition: try row.decodeIfPresent(Int64.self, "last_position"),
                                           entityIDs: try Self.strings(row.decode(String.self, "entity_ids")),
-                                          fields: try Self.strings(row.decode(String.self, "fields"))))
+                                          fields: try Self.strings(row.decode(String.self, "fields")),
+                                          action: row["action"]))
         }
     }
 

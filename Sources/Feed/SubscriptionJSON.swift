@@ -45,6 +45,7 @@ enum SubscriptionJSON {
         if let p = r.entry.lastPosition { w.number("last_position", p) } else { w.raw("last_position", "null") }
         w.strings("entity_ids", r.entry.entityIDs)
         w.strings("fields", r.entry.fields)
+        if let action = r.entry.action { w.string("action", action) }
         return w.json
     }
 }

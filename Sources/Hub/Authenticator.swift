@@ -45,6 +45,18 @@ public struct Authenticator: Sendable {
         }
     }
 
+    /// The admin credential's name for provenance and the audit log (its subject, else `admin`);
+    /// 401/403 like `requireAdmin`.
+    public func adminName(_ request: Request) throws -> String {
+        try requireAdmin(request)
+        let token = (request.header("authorization") ?? "").dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        let subject = try pool.withConnection { c in
+            try c.query("SELECT subject FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+                        [PostgresBytes(Secrets.sha256(token))]).first?["subject"]
+        }
+        return subject.flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
+    }
+
     /// The caller as the feed's routes see it.
     public func feedCaller(_ request: Request) throws -> FeedCaller {
         switch try principal(for: request) {

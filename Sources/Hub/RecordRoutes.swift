@@ -6,7 +6,8 @@ import RecordStore
 import Store
 import Telemetry
 
-/// The record-once API: department pushes, the change log, golden records, conflicts, rejects.
+/// The record-once API: department pushes, the change log, golden records, rejects (conflicts and
+/// corrections: `StewardshipRoutes`).
 struct RecordRoutes {
     let ingest: IngestService
     let auth: Authenticator
@@ -58,25 +59,6 @@ struct RecordRoutes {
                 throw HTTPError.notFound("no \(resource) with that key")
             }
             return try read(entity, request)
-        }
-        router.add(.GET, "/v1/conflicts") { request in
-            try auth.requireAdmin(request)
-            let status = try Query.choice(request, "status", ["open", "resolved", "all"], default: "open")
-            let after = try Query.int64(request, "after", default: 0)
-            let conflicts = try store.conflicts(status: status == "all" ? nil : status, afterID: after, limit: try Query.limit(request))
-            var w = JSONWriter()
-            w.objects("conflicts", conflicts) { w, c in
-                w.number("id", c.id)
-                w.string("resource", c.resource)
-                w.string("entity_id", c.entityID)
-                w.string("field", c.field)
-                w.raw("golden", c.golden)
-                w.raw("challenger", c.challenger)
-                w.string("status", c.status)
-                w.string("updated_at", Timestamp.iso8601(c.updatedAt))
-            }
-            w.number("next", conflicts.last?.id ?? after)
-            return .jsonText(w.json)
         }
         router.add(.GET, "/v1/rejects") { request in
             try auth.requireAdmin(request)

@@ -199,6 +199,20 @@ struct BatchWriter {
         let provenance: String
         /// The change event's sources: each source of a changed value with the fields it gave.
         let sources: String
+        /// What each observation was, for the record-once counters.
+        var kinds: [(field: String, kind: ObservationKind)] = []
+    }
+
+    /// Survivorship's answer for one existing entity: the new version (nil when nothing changed)
+    /// and what the conflicts and counters need to know.
+    private struct Outcome {
+        var merged: Merged?
+        var kinds: [(field: String, kind: ObservationKind)]
+        var retired: [String]
+        /// The golden fields after the batch.
+        var fields: [String: GoldenField]
+        /// Per field, the last value this batch's adapter sent.
+        var sent: [String: String]
     }
 
     private mutating func merge(bound: [String: [Bound]], order: [(resource: String, key: String)],
@@ -211,33 +225,31 @@ struct BatchWriter {
         let missing = sorted.filter { !found.contains($0.resource + "\u{1F}" + $0.key) }
 
         var writes: [(id: String, merged: Merged)] = []
-        var conflicts: (entity: [String], resource: [String], field: [String], golden: [String], challenger: [String], adapter: [String]) = ([], [], [], [], [], [])
+        var conflicts: [(entity: String, resource: String, conflict: FieldConflict)] = []
+        var tally = RecordOnceTally()
 
         // New entities: written once, with their whole first version.
         if !missing.isEmpty {
-            let fresh = missing.compactMap { merged(resource: $0.resource, key: $0.key, version: 0, current: [:], bound: bound) }
+            let fresh = missing.compactMap { outcome(resource: $0.resource, key: $0.key, version: 0, current: [:], bound: bound).merged }
             let (created, raced) = try insertNew(fresh)
             writes += created
+            for (_, m) in created { for k in m.kinds { tally.add(resource: m.resource, field: k.field, kind: k.kind) } }
             // Another batch created some of them meanwhile: merge into theirs like any existing entity.
             if !raced.isEmpty { existing += try lockExisting(raced) }
         }
 
+        var current: [String: [String: GoldenField]] = [:]
+        for row in existing { current[row.id] = try GoldenRecordCodec.decode(record: row.record, provenance: row.provenance) }
+        let guards = try overrideGuards(current.filter { $0.value.values.contains { $0.provenance.steward != nil } }.map(\.key))
+
         var updates: [(id: String, merged: Merged)] = []
+        var outcomes: [String: Outcome] = [:]
         for row in existing {
-            let current = try GoldenRecordCodec.decode(record: row.record, provenance: row.provenance)
-            guard let m = merged(resource: row.resource, key: row.key, version: row.version, current: current, bound: bound,
-                                 conflicts: { conflict in
-                                     conflicts.entity.append(row.id)
-                                     conflicts.resource.append(row.resource)
-                                     conflicts.field.append(conflict.field)
-                                     conflicts.golden.append(GoldenRecordCodec.conflictSide(conflict.golden))
-                                     conflicts.challenger.append(GoldenRecordCodec.conflictSide(conflict.challenger))
-                                     conflicts.adapter.append(conflict.challenger.provenance.adapter)
-                                 }) else {
-                note(entity: row.id, resource: row.resource, key: row.key, bound: bound)
-                continue
-            }
-            updates.append((row.id, m))
+            let o = outcome(resource: row.resource, key: row.key, version: row.version, current: current[row.id]!, bound: bound,
+                            overrides: guards[row.id] ?? [:], conflicts: { conflicts.append((row.id, row.resource, $0)) })
+            for k in o.kinds { tally.add(resource: row.resource, field: k.field, kind: k.kind) }
+            outcomes[row.id] = o
+            if let m = o.merged { updates.append((row.id, m)) } else { note(entity: row.id, resource: row.resource, key: row.key, bound: bound) }
         }
         for w in writes + updates { note(entity: w.id, resource: w.merged.resource, key: w.merged.key, bound: bound) }
 
@@ -255,17 +267,33 @@ struct BatchWriter {
                 """, [ids, updates.map { $0.merged.previousVersion + 1 }, updates.map(\.merged.record),
                       updates.map(\.merged.provenance), updates.map { $0.merged.changed.postgresText ?? "{}" }])
         }
+        let retired = outcomes.flatMap { id, o in o.retired.map { (id, $0) } }
+        if !retired.isEmpty {
+            try connection.execute("""
+                DELETE FROM field_overrides o USING unnest($1::uuid[], $2::text[]) AS u(e, f) WHERE o.entity_id = u.e AND o.field = u.f
+                """, [retired.map(\.0), retired.map(\.1)])
+        }
         let all = writes + updates
-        if !conflicts.entity.isEmpty {
+        // One conflict per entity, field and challenger: the batch's last disagreement.
+        var last: [String: Int] = [:]
+        for (i, c) in conflicts.enumerated() { last[c.entity + "\u{1F}" + c.conflict.field + "\u{1F}" + c.conflict.challenger.provenance.adapter] = i }
+        let distinct = conflicts.indices.filter { last.values.contains($0) }.map { conflicts[$0] }
+        let opened = try distinct.isEmpty ? [] : notSettledBefore(distinct)
+        if !opened.isEmpty {
             try connection.execute("""
                 INSERT INTO conflicts (entity_id, resource, field, golden, challenger, challenger_adapter)
                 SELECT e, r, f, g::jsonb, c::jsonb, a FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(e, r, f, g, c, a)
                 ON CONFLICT (entity_id, field, challenger_adapter) WHERE status = 'open' DO UPDATE
                   SET golden = EXCLUDED.golden, challenger = EXCLUDED.challenger, updated_at = now()
-                """, [conflicts.entity, conflicts.resource, conflicts.field, conflicts.golden, conflicts.challenger, conflicts.adapter])
+                """, [opened.map(\.entity), opened.map(\.resource), opened.map(\.conflict.field),
+                      opened.map { GoldenRecordCodec.conflictSide($0.conflict.golden) },
+                      opened.map { GoldenRecordCodec.conflictSide($0.conflict.challenger) },
+                      opened.map(\.conflict.challenger.provenance.adapter)])
         }
+        try supersede(outcomes, disputed: Set(conflicts.map { $0.entity + "\u{1F}" + $0.conflict.field }))
+        try tally.write(department: adapter.department, in: connection)
         result.versionsWritten = all.count
-        result.conflicts = conflicts.entity.count
+        result.conflicts = opened.count
         // Events in the batch's key order, the same order however the batch raced.
         return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
             NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
@@ -273,6 +301,66 @@ struct BatchWriter {
                            record: nil, sources: m.sources)
         }
     }
+
+    /// The overrides in force on these entities: per entity, per field, who may retire them.
+    private func overrideGuards(_ ids: [String]) throws -> [String: [String: OverrideGuard]] {
+        guard !ids.isEmpty else { return [:] }
+        var out: [String: [String: OverrideGuard]] = [:]
+        for row in try connection.query("""
+            SELECT entity_id, field, authority_department, authority_value::text AS authority_value
+            FROM field_overrides WHERE entity_id = ANY($1::uuid[])
+            """, [ids]).rows {
+            out[row["entity_id"]!, default: [:]][row["field"]!] =
+                OverrideGuard(authorityDepartment: row["authority_department"], authorityValue: try row["authority_value"].map(Self.literal))
+        }
+        return out
+    }
+
+    /// The conflicts to open, less those an admin already settled (or that went away) for the
+    /// same pair of values: a closed conflict is never reopened by the same disagreement.
+    private func notSettledBefore(_ found: [(entity: String, resource: String, conflict: FieldConflict)]) throws
+        -> [(entity: String, resource: String, conflict: FieldConflict)] {
+        let closed = try connection.query("""
+            SELECT entity_id, field, challenger_adapter, (golden -> 'value')::text AS golden, (challenger -> 'value')::text AS challenger,
+                   decided_value::text AS decided
+            FROM conflicts c JOIN unnest($1::uuid[], $2::text[]) AS u(e, f) ON c.entity_id = u.e AND c.field = u.f
+            WHERE c.status <> 'open'
+            """, [found.map(\.entity), found.map(\.conflict.field)])
+        var settled = Set<String>()
+        for row in closed.rows {
+            let base = row["entity_id"]! + "\u{1F}" + row["field"]! + "\u{1F}" + row["challenger_adapter"]! + "\u{1F}" + (try Self.literal(row["challenger"]!))
+            settled.insert(base + "\u{1F}" + (try Self.literal(row["golden"]!)))
+            if let decided = row["decided"] { settled.insert(base + "\u{1F}" + (try Self.literal(decided))) }
+        }
+        guard !settled.isEmpty else { return found }
+        return found.filter { f in
+            !settled.contains([f.entity, f.conflict.field, f.conflict.challenger.provenance.adapter, f.conflict.challenger.value,
+                               f.conflict.golden.value].joined(separator: "\u{1F}"))
+        }
+    }
+
+    /// Closes open conflicts of these entities whose disagreement went away: the golden value is
+    /// now the challenger's, or the challenger (this batch's adapter) now sends the golden value.
+    private func supersede(_ outcomes: [String: Outcome], disputed: Set<String>) throws {
+        guard !outcomes.isEmpty else { return }
+        let open = try connection.query("""
+            SELECT id, entity_id, field, challenger_adapter, (challenger -> 'value')::text AS challenger
+            FROM conflicts WHERE status = 'open' AND entity_id = ANY($1::uuid[])
+            """, [Array(outcomes.keys)])
+        var ids: [Int64] = []
+        for row in open.rows {
+            guard let o = outcomes[row["entity_id"]!], let field = row["field"], let golden = o.fields[field]?.value else { continue }
+            let challenger = try Self.literal(row["challenger"]!)
+            let agrees = row["challenger_adapter"] == adapter.id && o.sent[field] == golden
+                && !disputed.contains(row["entity_id"]! + "\u{1F}" + field)
+            if golden == challenger || agrees { ids.append(try row.decode(Int64.self, "id")) }
+        }
+        guard !ids.isEmpty else { return }
+        try connection.execute("UPDATE conflicts SET status = 'superseded', updated_at = now() WHERE id = ANY($1::bigint[])", [ids])
+    }
+
+    /// A stored JSON value in the form values are compared in.
+    static func literal(_ text: String) throws -> String { try JSON5.parseJSON(text).jsonText() }
 
     /// Inserts entities that did not exist when the batch locked its keys. The fast way is COPY
     /// with ids made here; when a concurrent batch created one of the keys first (a unique
@@ -319,28 +407,51 @@ struct BatchWriter {
         }
     }
 
-    /// Survivorship over every observation of one entity; nil when nothing changed.
-    private func merged(resource: String, key: String, version: Int, current: [String: GoldenField], bound: [String: [Bound]],
-                        conflicts: (FieldConflict) -> Void = { _ in }) -> Merged? {
-        guard let observations = bound[resource + "\u{1F}" + key], let spec = rules.resources[resource] else { return nil }
+    /// Survivorship over every observation of one entity (its merged version is nil when nothing changed).
+    private func outcome(resource: String, key: String, version: Int, current: [String: GoldenField], bound: [String: [Bound]],
+                         overrides: [String: OverrideGuard] = [:], conflicts: (FieldConflict) -> Void = { _ in }) -> Outcome {
+        guard let observations = bound[resource + "\u{1F}" + key], let spec = rules.resources[resource] else {
+            return Outcome(merged: nil, kinds: [], retired: [], fields: current, sent: [:])
+        }
         if current.isEmpty, observations.count == 1, !observations[0].record.fields.isEmpty {
             let first = observations[0].first ?? GoldenRecordCodec.firstVersion(observations[0].record, provenance: observations[0].provenance)
-            return Merged(resource: resource, key: key, previousVersion: version, changed: first.changed,
-                          record: first.record, provenance: first.provenance, sources: first.sources)
+            let merged = Merged(resource: resource, key: key, previousVersion: version, changed: first.changed,
+                                record: first.record, provenance: first.provenance, sources: first.sources,
+                                kinds: first.changed.map { ($0, .newFact) })
+            return Outcome(merged: merged, kinds: merged.kinds, retired: [], fields: [:], sent: [:])
         }
         var seen: [Observation] = []
+        var sent: [String: String] = [:]
         for b in observations {
             for field in b.record.fields {
-                seen.append(Observation(field: field.name, value: GoldenRecordCodec.literal(field.value), provenance: b.provenance))
+                let value = GoldenRecordCodec.literal(field.value)
+                seen.append(Observation(field: field.name, value: value, provenance: b.provenance))
+                sent[field.name] = value
             }
         }
-        let outcome = Survivorship(authorities: spec.authorities).merge(current, seen)
+        let outcome = Survivorship(authorities: spec.authorities).merge(current, seen, overrides: overrides)
         outcome.conflicts.forEach(conflicts)
-        guard !outcome.changedFields.isEmpty else { return nil }
-        return Merged(resource: resource, key: key, previousVersion: version, changed: outcome.changedFields,
-                      record: GoldenRecordCodec.recordJSON(outcome.fields, order: spec.fieldOrder),
-                      provenance: GoldenRecordCodec.provenanceJSON(outcome.fields, order: spec.fieldOrder),
-                      sources: GoldenRecordCodec.sourcesJSON(outcome.fields, changed: outcome.changedFields))
+        var kinds: [(field: String, kind: ObservationKind)] = []
+        for (i, kind) in outcome.kinds.enumerated() { if let kind { kinds.append((seen[i].field, kind)) } }
+        guard !outcome.changedFields.isEmpty else {
+            return Outcome(merged: nil, kinds: kinds, retired: [], fields: outcome.fields, sent: sent)
+        }
+        var sources = GoldenRecordCodec.sourcesJSON(outcome.fields, changed: outcome.changedFields)
+        if !outcome.retired.isEmpty {
+            // The event says why a field left its override (no "fields" member: not a source).
+            var why = "{\"override_retired\":["
+            for (i, name) in outcome.retired.enumerated() {
+                if i > 0 { why += "," }
+                JSONStringEscaper.append(name, to: &why)
+            }
+            why += "],\"why\":\"the field's authoritative department sent new information\"}"
+            sources = String(sources.dropLast()) + (sources == "[]" ? "" : ",") + why + "]"
+        }
+        let merged = Merged(resource: resource, key: key, previousVersion: version, changed: outcome.changedFields,
+                            record: GoldenRecordCodec.recordJSON(outcome.fields, order: spec.fieldOrder),
+                            provenance: GoldenRecordCodec.provenanceJSON(outcome.fields, order: spec.fieldOrder),
+                            sources: sources, kinds: kinds)
+        return Outcome(merged: merged, kinds: kinds, retired: outcome.retired, fields: outcome.fields, sent: sent)
     }
 
     /// Records which entity each accepted source record touched.

@@ -47,7 +47,7 @@ enum GoldenRecordCodec {
             FieldProvenance(adapter: s["adapter"]?.stringValue ?? "", department: s["department"]?.stringValue ?? "",
                             sourceKey: s["source_key"]?.stringValue ?? "", mappingID: s["mapping"]?.stringValue ?? "",
                             mappingVersion: Int(s["mapping_version"]?.numberText ?? "") ?? 0,
-                            observedAt: s["observed_at"]?.stringValue ?? "")
+                            observedAt: s["observed_at"]?.stringValue ?? "", steward: stewardNote(s))
         }
         var out: [String: FieldProvenance] = [:]
         for member in pointers.members {
@@ -116,7 +116,34 @@ enum GoldenRecordCodec {
         JSONStringEscaper.append(p.mappingID, to: &out)
         out += ",\"mapping_version\":\(p.mappingVersion),\"observed_at\":"
         JSONStringEscaper.append(p.observedAt, to: &out)
+        if let note = p.steward {
+            out += ",\"by\":"
+            JSONStringEscaper.append(note.by, to: &out)
+            out += ",\"reason\":"
+            JSONStringEscaper.append(note.reason, to: &out)
+            out += ",\"conflict\":" + (note.conflict.map(String.init) ?? "null")
+        }
         return out
+    }
+
+    /// The override note of a stored source (`by`, `reason`, `conflict`), when it has one.
+    static func stewardNote(_ s: JSONValue) -> StewardNote? {
+        guard let by = s["by"]?.stringValue else { return nil }
+        return StewardNote(by: by, reason: s["reason"]?.stringValue ?? "", conflict: s["conflict"]?.numberText.flatMap { Int64($0) })
+    }
+
+    /// Reads a conflict side (`{"value":..,"provenance":{..}}`) back.
+    static func decodeSide(_ text: String) throws -> GoldenField? {
+        guard case .object(let side) = try JSON5.parseJSON(text), let value = side["value"], let p = side["provenance"] else { return nil }
+        return GoldenField(value: value.jsonText(), provenance: provenance(p))
+    }
+
+    /// A provenance object as `provenanceObject` writes it.
+    static func provenance(_ s: JSONValue) -> FieldProvenance {
+        FieldProvenance(adapter: s["adapter"]?.stringValue ?? "", department: s["department"]?.stringValue ?? "",
+                        sourceKey: s["source_key"]?.stringValue ?? "", mappingID: s["mapping"]?.stringValue ?? "",
+                        mappingVersion: Int(s["mapping_version"]?.numberText ?? "") ?? 0,
+                        observedAt: s["observed_at"]?.stringValue ?? "", steward: stewardNote(s))
     }
 
     /// A change event's sources: each source of a changed value once, with the fields it gave.

@@ -28,6 +28,20 @@ public struct ConflictView: Sendable {
     public let challenger: String
     public let status: String
     public let updatedAt: Date
+    /// The departments of the two sides (`admin` for an override).
+    public let goldenDepartment: String
+    public let challengerDepartment: String
+    /// The admin's decision, once resolved.
+    public let resolution: Resolution?
+
+    public struct Resolution: Sendable {
+        public let decision: String
+        /// The value the field was set to (JSON).
+        public let value: String
+        public let reason: String
+        public let by: String
+        public let at: Date
+    }
 }
 
 /// A rejected source record with every reason (never the values in the reasons).
@@ -90,21 +104,6 @@ extension RecordStore {
                 SELECT version FROM entities WHERE resource = $1 AND id = $2::uuid AND version > 0
                 ORDER BY version
                 """, [resource, id]).rows.map { try $0.decode(Int.self, "version") }
-        }
-    }
-
-    /// Conflicts by status, in id order, after `afterID`.
-    public func conflicts(status: String?, afterID: Int64, limit: Int) throws -> [ConflictView] {
-        try pool.withConnection { c in
-            try c.query("""
-                SELECT id, entity_id, resource, field, golden::text AS golden, challenger::text AS challenger, status, updated_at
-                FROM conflicts WHERE ($1::text IS NULL OR status = $1) AND id > $2 ORDER BY id LIMIT $3
-                """, [status, afterID, limit]).rows.map { row in
-                ConflictView(id: try row.decode(Int64.self, "id"), entityID: try row.decode(String.self, "entity_id"),
-                             resource: try row.decode(String.self, "resource"), field: try row.decode(String.self, "field"),
-                             golden: try row.decode(String.self, "golden"), challenger: try row.decode(String.self, "challenger"),
-                             status: try row.decode(String.self, "status"), updatedAt: try row.decode(Date.self, "updated_at"))
-            }
         }
     }
 

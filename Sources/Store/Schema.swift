@@ -240,5 +240,59 @@ public enum Schema {
                 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_truncate();
             REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM PUBLIC;
             """),
+        Migration(id: "0007_stewardship", sql: """
+            -- Stewardship: conflicts get a third status (superseded: the disagreement went away by
+            -- itself) and the admin's decision; departments are read from the two sides.
+            ALTER TABLE conflicts DROP CONSTRAINT conflicts_status_check;
+            ALTER TABLE conflicts ADD CONSTRAINT conflicts_status_check CHECK (status IN ('open', 'resolved', 'superseded'));
+            ALTER TABLE conflicts
+                ADD COLUMN golden_department text GENERATED ALWAYS AS (golden -> 'provenance' ->> 'department') STORED,
+                ADD COLUMN challenger_department text GENERATED ALWAYS AS (challenger -> 'provenance' ->> 'department') STORED,
+                ADD COLUMN decision text CHECK (decision IN ('keep_golden', 'take_challenger', 'set_value')),
+                ADD COLUMN decided_value jsonb,
+                ADD COLUMN reason text,
+                ADD COLUMN decided_by text,
+                ADD COLUMN decided_at timestamptz;
+            CREATE INDEX conflicts_entity_field ON conflicts (entity_id, field);
+            CREATE INDEX conflicts_open_by_pair ON conflicts (resource, field, golden_department, challenger_department)
+                WHERE status = 'open';
+
+            -- The admin overrides in force: one per entity and field. authority_* is what the
+            -- field's authoritative department had sent when the override was made (a different
+            -- value from it later retires the override); previous is the golden side the override
+            -- replaced ({value, provenance}, null when the field had none), restored when removed.
+            CREATE TABLE field_overrides (
+                entity_id             uuid NOT NULL REFERENCES entities (id),
+                field                 text NOT NULL,
+                value                 jsonb NOT NULL,
+                decided_by            text NOT NULL,
+                reason                text NOT NULL,
+                conflict_id           bigint REFERENCES conflicts (id),
+                authority_department  text,
+                authority_value       jsonb,
+                previous              jsonb,
+                created_at            timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (entity_id, field)
+            );
+
+            -- Record-once counters: every observation the store took, per department, resource
+            -- and field, by what it was. Written in the batch's own transaction.
+            CREATE TABLE record_once_counts (
+                department        text NOT NULL,
+                resource          text NOT NULL,
+                field             text NOT NULL,
+                new_fact          bigint NOT NULL DEFAULT 0,
+                confirmation      bigint NOT NULL DEFAULT 0,
+                authority_change  bigint NOT NULL DEFAULT 0,
+                disagreement      bigint NOT NULL DEFAULT 0,
+                PRIMARY KEY (department, resource, field)
+            );
+
+            -- Stewardship decisions go to the audit log too: who, what (action), why (purpose).
+            ALTER TABLE audit_log DROP CONSTRAINT audit_log_channel_check;
+            ALTER TABLE audit_log ADD CONSTRAINT audit_log_channel_check
+                CHECK (channel IN ('pull', 'stream', 'webhook', 'snapshot', 'admin_read', 'stewardship'));
+            ALTER TABLE audit_log ADD COLUMN action text;
+            """),
     ]
 }

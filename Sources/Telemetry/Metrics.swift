@@ -29,6 +29,14 @@ public final class MetricsRegistry: @unchecked Sendable {
         f.withLock { f.gaugeReader = read }
     }
 
+    /// A counter whose samples are read when /metrics is scraped (totals kept elsewhere, such as
+    /// in the database, that only grow).
+    public func counter(_ name: String, help: String, labels: [String] = [],
+                        read: @escaping @Sendable () -> [(labelValues: [String], value: Double)]) {
+        let f = family(name, help: help, type: "counter", labels: labels, buckets: [])
+        f.withLock { f.gaugeReader = read }
+    }
+
     private func family(_ name: String, help: String, type: String, labels: [String], buckets: [Double]) -> Family {
         lock.lock()
         defer { lock.unlock() }
@@ -102,6 +110,9 @@ final class Family: @unchecked Sendable {
                 out += "\(name)_count\(labelText(key)) \(h.count)\n"
             }
         default:
+            for sample in reader?() ?? [] {
+                out += "\(name)\(labelText(sample.labelValues)) \(format(sample.value))\n"
+            }
             for key in values.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
                 out += "\(name)\(labelText(key)) \(format(values[key]!))\n"
             }

@@ -144,9 +144,9 @@ struct HubClient {
     }
 
     /// The body of a 2xx answer, or nil after printing why there is none (unreachable, refused).
-    func answer(_ method: String, _ path: String) throws -> Data? {
+    func answer(_ method: String, _ path: String, body: Data? = nil) throws -> Data? {
         do {
-            return try request(method, path)
+            return try request(method, path, body: body)
         } catch let error as HubUnreachable {
             CommandLineRunner.printError(error.message)
             return nil
@@ -154,10 +154,14 @@ struct HubClient {
     }
 
     /// The response body of a 2xx answer; otherwise an error with the hub's message.
-    func request(_ method: String, _ path: String) throws -> Data {
+    func request(_ method: String, _ path: String, body: Data? = nil) throws -> Data {
         guard let url = URL(string: base + path) else { throw UsageError("--url \(base) is not a URL") }
         var request = URLRequest(url: url)
         request.httpMethod = method
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
         request.timeoutInterval = 30
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let box = ResponseBox()

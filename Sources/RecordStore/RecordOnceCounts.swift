@@ -1,0 +1,68 @@
+import Store
+
+/// Record-once counters of one batch, per resource and field (a batch comes from one
+/// department), added to `record_once_counts` in the batch's transaction.
+struct RecordOnceTally {
+    private var counts: [String: [Int64]] = [:]
+
+    mutating func add(resource: String, field: String, kind: ObservationKind) {
+        counts[resource + "\u{1F}" + field, default: [0, 0, 0, 0]][kind.rawValue] += 1
+    }
+
+    /// Adds the tally to the stored counters. Rows are written in key order, so concurrent
+    /// batches of one department never wait on each other's rows in a cycle.
+    func write(department: String, in connection: PostgresConnection) throws {
+        guard !counts.isEmpty else { return }
+        let keys = counts.keys.sorted()
+        let parts = keys.map { $0.split(separator: "\u{1F}", maxSplits: 1).map(String.init) }
+        func column(_ kind: ObservationKind) -> [Int64] { keys.map { counts[$0]![kind.rawValue] } }
+        try connection.execute("""
+            INSERT INTO record_once_counts AS t (department, resource, field, new_fact, confirmation, authority_change, disagreement)
+            SELECT $1, r, f, n, c, a, d FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+                AS u(r, f, n, c, a, d)
+            ON CONFLICT (department, resource, field) DO UPDATE SET
+              new_fact = t.new_fact + EXCLUDED.new_fact, confirmation = t.confirmation + EXCLUDED.confirmation,
+              authority_change = t.authority_change + EXCLUDED.authority_change, disagreement = t.disagreement + EXCLUDED.disagreement
+            """, [department, parts.map { $0[0] }, parts.map { $0[1] }, column(.newFact), column(.confirmation),
+                  column(.authorityChange), column(.disagreement)])
+    }
+}
+
+/// The record-once counters of one department, resource and field.
+public struct RecordOnceCount: Sendable, Equatable {
+    public let department: String
+    public let resource: String
+    public let field: String
+    public let newFact: Int64
+    public let confirmation: Int64
+    public let authorityChange: Int64
+    public let disagreement: Int64
+
+    /// The count of one kind.
+    public func count(_ kind: ObservationKind) -> Int64 {
+        switch kind {
+        case .newFact: newFact
+        case .confirmation: confirmation
+        case .authorityChange: authorityChange
+        case .disagreement: disagreement
+        }
+    }
+}
+
+extension RecordStore {
+    /// Every counter row, by department, resource and field.
+    public func recordOnceCounts() throws -> [RecordOnceCount] {
+        try pool.withConnection { c in
+            try c.query("""
+                SELECT department, resource, field, new_fact, confirmation, authority_change, disagreement
+                FROM record_once_counts ORDER BY department, resource, field
+                """).rows.map { row in
+                RecordOnceCount(department: try row.decode(String.self, "department"), resource: try row.decode(String.self, "resource"),
+                                field: try row.decode(String.self, "field"), newFact: try row.decode(Int64.self, "new_fact"),
+                                confirmation: try row.decode(Int64.self, "confirmation"),
+                                authorityChange: try row.decode(Int64.self, "authority_change"),
+                                disagreement: try row.decode(Int64.self, "disagreement"))
+            }
+        }
+    }
+}
