@@ -5,7 +5,7 @@ import JSON5
 /// ```json5
 /// {
 ///   id: "police-hukou",              // stable, lowercase, used in URLs: /v1/ingest/police-hukou
-///   department: "police",            // police | social-security | health | civil-affairs
+///   department: "police",            // one of the catalog's departments (catalog.json5)
 ///   mapping: "police-hukou.json5",   // under the mappings folder
 ///   token: { env: "POLICE_HUKOU_TOKEN" },   // or { file: "..." } or { sha256: "<hex>" }
 ///   description: "公安人口户籍系统",

@@ -4,13 +4,12 @@ import Secrets
 
 /// Reads and checks adapter declarations (`adapters/*.json5`).
 public enum AdapterDeclarations {
-    /// The departments the catalog ranks as authorities.
-    public static let departments = ["police", "social-security", "health", "civil-affairs"]
-
     static let knownKeys: Set<String> = ["id", "department", "mapping", "token", "description", "pull"]
 
     /// Loads every `*.json5` file in `directory`, sorted by name; throws every problem at once.
-    public static func load(directory: String, kinds: [any PullKind.Type] = PullKinds.all) throws(AdapterLoadError) -> [AdapterDeclaration] {
+    /// `departments` are the catalog's department ids (nil: the caller checks departments itself).
+    public static func load(directory: String, kinds: [any PullKind.Type] = PullKinds.all,
+                            departments: [String]? = nil) throws(AdapterLoadError) -> [AdapterDeclaration] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json5") }.sorted()
@@ -26,7 +25,7 @@ public enum AdapterDeclarations {
                 problems.append(AdapterProblem(file: path, position: nil, path: "", message: "cannot read the file"))
                 continue
             }
-            switch parse(Array(data), file: path, kinds: kinds) {
+            switch parse(Array(data), file: path, kinds: kinds, departments: departments) {
             case .success(let adapter): adapters.append(adapter)
             case .failure(let error): problems += error.problems
             }
@@ -44,9 +43,10 @@ public enum AdapterDeclarations {
     }
 
     /// Parses one declaration, collecting every problem. A `pull` object is checked against
-    /// `kinds` (unknown kind, bad schedule, and whatever the kind's own `validate` finds).
-    public static func parse(_ bytes: [UInt8], file: String,
-                             kinds: [any PullKind.Type] = PullKinds.all) -> Result<AdapterDeclaration, AdapterLoadError> {
+    /// `kinds` (unknown kind, bad schedule, and whatever the kind's own `validate` finds). The
+    /// department must be one of `departments`, the catalog's (nil: not checked here).
+    public static func parse(_ bytes: [UInt8], file: String, kinds: [any PullKind.Type] = PullKinds.all,
+                             departments: [String]? = nil) -> Result<AdapterDeclaration, AdapterLoadError> {
         let root: JSONNode
         do {
             root = try JSON5.parseDocument(bytes, file: file)
@@ -75,8 +75,8 @@ public enum AdapterDeclarations {
             problem(root["id"], "id", "must be lowercase letters, digits and dashes (at most 63)")
         }
         let department = requiredString("department")
-        if let department, !departments.contains(department) {
-            problem(root["department"], "department", "unknown department '\(department)' (known: \(departments.joined(separator: ", ")))")
+        if let department, let departments, !departments.contains(department) {
+            problem(root["department"], "department", "unknown department '\(department)': not a department of the catalog (known: \(departments.joined(separator: ", ")))")
         }
         let mapping = requiredString("mapping")
         var token: SecretReference?

@@ -10,10 +10,11 @@ public enum AdapterValidation {
     /// The declaration when it has no problem, and every problem found.
     public static func check(_ bytes: [UInt8], file: String, baseDirectory: String,
                              environment: [String: String] = ProcessInfo.processInfo.environment,
-                             kinds: [any PullKind.Type] = PullKinds.all) -> (declaration: AdapterDeclaration?, problems: [AdapterProblem]) {
+                             kinds: [any PullKind.Type] = PullKinds.all,
+                             departments: [String]? = nil) -> (declaration: AdapterDeclaration?, problems: [AdapterProblem]) {
         var problems: [AdapterProblem] = []
         var declaration: AdapterDeclaration?
-        switch AdapterDeclarations.parse(bytes, file: file, kinds: kinds) {
+        switch AdapterDeclarations.parse(bytes, file: file, kinds: kinds, departments: departments) {
         case .success(let parsed): declaration = parsed
         case .failure(let error): problems = error.problems
         }

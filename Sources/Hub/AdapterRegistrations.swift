@@ -20,12 +20,16 @@ public final class AdapterRegistrations: @unchecked Sendable {
     let logger: Logger
     private let lock = NSLock()
     private var revisions: [String: Int64] = [:]
+    /// Published mapping versions, and the signature of the table this process last applied.
+    public let mappingVersions: MappingVersionStore
+    private var mappingSignature: String?
     private var refresher: Thread?
     private var stopRefreshing = false
 
     init(registry: IngestRegistry, store: AdapterRunStore, configuration: HubConfiguration, logger: Logger) {
         self.registry = registry
         self.store = store
+        mappingVersions = MappingVersionStore(pool: store.pool)
         adaptersDirectory = configuration.adaptersDirectory
         kinds = configuration.pullKinds
         environment = configuration.scheduler.environment
@@ -49,7 +53,8 @@ public final class AdapterRegistrations: @unchecked Sendable {
                                 kinds: [any PullKind.Type],
                                 environment: [String: String] = ProcessInfo.processInfo.environment) -> (adapter: RegisteredAdapter?, problems: [AdapterProblem]) {
         var (declaration, problems) = AdapterValidation.check(bytes, file: file, baseDirectory: adaptersDirectory,
-                                                              environment: environment, kinds: kinds)
+                                                              environment: environment, kinds: kinds,
+                                                              departments: registry.departmentIDs)
         // The mapping is checked even when other fields have problems, so that all are reported.
         guard let root = try? JSON5.parseDocument(bytes, file: file), let mappingNode = root["mapping"],
               let mapping = mappingNode.stringValue, !mapping.isEmpty else { return (nil, problems) }
@@ -130,11 +135,13 @@ public final class AdapterRegistrations: @unchecked Sendable {
 
     /// Applies registrations changed in the table since the last call (by any hub process).
     public func refresh() throws {
+        try refreshMappings()
         let current = try store.revisions()
         let known = lock.withLock { revisions }
         for (id, revision) in current where known[id] != revision {
             guard let (text, file, _) = try store.declaration(id: id) else { continue }
-            switch AdapterDeclarations.parse(Array(text.utf8), file: file ?? "adapter \(id)", kinds: kinds) {
+            switch AdapterDeclarations.parse(Array(text.utf8), file: file ?? "adapter \(id)", kinds: kinds,
+                                                    departments: registry.departmentIDs) {
             case .success(let declaration):
                 registry.put(registry.compile(declaration))
             case .failure(let error):
@@ -148,6 +155,14 @@ public final class AdapterRegistrations: @unchecked Sendable {
             registry.remove(id)
             _ = lock.withLock { revisions.removeValue(forKey: id) }
         }
+    }
+
+    /// Applies mapping versions published since the last call (by any hub process).
+    public func refreshMappings() throws {
+        let signature = try mappingVersions.signature()
+        guard lock.withLock({ mappingSignature != signature }) else { return }
+        registry.usePublished(try mappingVersions.newest())
+        lock.withLock { mappingSignature = signature }
     }
 
     /// Calls `refresh()` every `seconds` on a background thread until `stop()`.

@@ -5,7 +5,7 @@ import JSON5
 import Telemetry
 
 /// `/v1/adapters`: register, change, pause, resume, run, rewind and remove adapters, and issue
-/// department tokens. Admin only.
+/// department tokens. Admin only, except that an adapter's own token may read that adapter.
 struct AdapterRoutes {
     let registrations: AdapterRegistrations
     let auth: Authenticator
@@ -30,8 +30,9 @@ struct AdapterRoutes {
             return .jsonText(try statusJSON(adapter.declaration.id), status: 201)
         }
         router.add(.GET, "/v1/adapters/{id}") { request in
-            try auth.requireAdmin(request)
-            return .jsonText(try statusJSON(try Query.path(request, "id")))
+            let id = try Query.path(request, "id")
+            try auth.requireAdminOrAdapter(request, id)
+            return .jsonText(try statusJSON(id))
         }
         router.add(.PUT, "/v1/adapters/{id}") { request in
             try auth.requireAdmin(request)

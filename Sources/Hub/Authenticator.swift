@@ -57,6 +57,19 @@ public struct Authenticator: Sendable {
         return subject.flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
     }
 
+    /// 401 without a valid token; 403 unless the caller is an admin or adapter `id` itself (a
+    /// department team reading its own adapter). Returns the caller.
+    @discardableResult
+    public func requireAdminOrAdapter(_ request: Request, _ id: String) throws -> Principal {
+        let principal = try principal(for: request)
+        switch principal {
+        case .admin: return principal
+        case .adapter(let own) where own == id: return principal
+        case .adapter: throw HTTPError.forbidden("an adapter's token may read only its own adapter ('\(id)' is another one)")
+        case .subscriber: throw HTTPError.forbidden("this endpoint is for the hub's admins and the adapter's own token")
+        }
+    }
+
     /// The caller as the feed's routes see it.
     public func feedCaller(_ request: Request) throws -> FeedCaller {
         switch try principal(for: request) {

@@ -52,6 +52,15 @@ public final class Hub: @unchecked Sendable {
             stop()
             throw error
         }
+        do {
+            try CatalogSnapshots.checkAtStart(catalog: registry.catalog, directory: configuration.catalogDirectory,
+                                              mappings: CatalogCheck.mappingTexts(folder: configuration.mappingsDirectory,
+                                                                                  published: MappingVersionStore(pool: pool).newest()),
+                                              pool: pool, accept: configuration.acceptCatalogChanges, logger: logger)
+        } catch {
+            stop()
+            throw error
+        }
         try AdminCredentials.ensure(pool: pool, dataDirectory: configuration.dataDirectory,
                                     configured: configuration.adminToken, logger: logger)
         try registry.registerTokens(pool: pool, adaptersDirectory: configuration.adaptersDirectory, logger: logger)
@@ -91,6 +100,7 @@ public final class Hub: @unchecked Sendable {
         StatsRoutes(pool: pool, catalog: registry.catalog, auth: auth).register(on: router)
         CatalogRoutes(catalog: registry.catalog, auth: auth).register(on: router)
         ConsoleRoutes.bundled().register(on: router)
+        MappingRoutes(registrations: adapters, auth: auth, maxBody: configuration.maxIngestBody).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
                                 threads: configuration.httpThreads, maxConnections: configuration.httpMaxConnections,
                                 logger: logger.child(label: "http"), metrics: metrics)

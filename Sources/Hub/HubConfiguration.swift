@@ -43,6 +43,9 @@ public struct HubConfiguration: Sendable {
     public var scheduler = SchedulerConfiguration()
     /// How often this process picks up adapter registrations made through another hub process.
     public var adapterRefreshSeconds: Double = 2
+    /// Start even when the catalog changed in breaking ways since the last start (the changes
+    /// are logged); without it such a start fails listing every breaking change.
+    public var acceptCatalogChanges: Bool = false
     /// The change feed: audit retention, SSE heartbeat, webhook retries and disabling.
     public var feed = FeedSettings()
 

@@ -1,6 +1,7 @@
 import Adapters
 import Catalog
 import Foundation
+import JSON5
 import Mapping
 import RecordStore
 import Store
@@ -28,6 +29,8 @@ public struct IngestRegistry: Sendable {
     /// Folder of the mapping files (an adapter's `mapping` is relative to it).
     public let mappingsDirectory: String
     private let table: AdapterTable
+    /// The newest version of each mapping published over the API (replaces the file of that id).
+    private let published = PublishedMappingTable()
 
     init(catalog: Catalog, schema: MappingSchema, rules: StoreRules, mappingsDirectory: String,
          adapters: [String: RegisteredAdapter]) {
@@ -36,6 +39,16 @@ public struct IngestRegistry: Sendable {
         self.rules = rules
         self.mappingsDirectory = mappingsDirectory
         table = AdapterTable(adapters)
+    }
+
+    /// The newest published version of each mapping id.
+    public var publishedMappings: [String: MappingVersion] { published.snapshot }
+
+    /// Replaces the published versions and recompiles every adapter, so each applies its
+    /// mapping's newest version from its next batch.
+    public func usePublished(_ versions: [String: MappingVersion]) {
+        published.set(versions)
+        for adapter in adapters.values { put(compile(adapter.declaration)) }
     }
 
     /// Every adapter now (a snapshot).
@@ -52,7 +65,7 @@ public struct IngestRegistry: Sendable {
 
     /// Compiles a declaration's mapping against this registry's catalog.
     public func compile(_ declaration: AdapterDeclaration) -> RegisteredAdapter {
-        Self.compile(declaration, mappings: mappingsDirectory, schema: schema)
+        Self.compile(declaration, mappings: mappingsDirectory, schema: schema, published: published.snapshot)
     }
 
     public static func load(_ configuration: HubConfiguration, logger: Logger) throws -> IngestRegistry {
@@ -67,7 +80,8 @@ public struct IngestRegistry: Sendable {
         if FileManager.default.fileExists(atPath: configuration.adaptersDirectory) {
             let declarations: [AdapterDeclaration]
             do {
-                declarations = try AdapterDeclarations.load(directory: configuration.adaptersDirectory, kinds: configuration.pullKinds)
+                declarations = try AdapterDeclarations.load(directory: configuration.adaptersDirectory, kinds: configuration.pullKinds,
+                                                           departments: catalog.departments.map(\.id))
             } catch {
                 throw HubError("adapter declarations in \(configuration.adaptersDirectory) have problems:\n\(error)")
             }
@@ -98,10 +112,31 @@ public struct IngestRegistry: Sendable {
                               mappingsDirectory: mappingsDirectory, adapters: [:])
     }
 
-    static func compile(_ declaration: AdapterDeclaration, mappings: String, schema: MappingSchema) -> RegisteredAdapter {
+    /// The mapping text an adapter applies: its file, unless a published version of the same
+    /// mapping id is at least as new; with no file, the published mapping its `mapping` names.
+    static func mappingText(_ declaration: AdapterDeclaration, mappings: String,
+                            published: [String: MappingVersion]) -> (text: String, file: String)? {
         let path = (mappings as NSString).appendingPathComponent(declaration.mapping)
+        if let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) {
+            let root = try? JSON5.parseDocument(text, file: path)
+            if let id = root?["id"]?.stringValue, let newer = published[id], newer.version >= root?["version"]?.intValue ?? 0 {
+                return (newer.text, "mapping \(id) version \(newer.version)")
+            }
+            return (text, path)
+        }
+        let id = declaration.mapping.hasSuffix(".json5") ? String(declaration.mapping.dropLast(6)) : declaration.mapping
+        return published[id].map { ($0.text, "mapping \(id) version \($0.version)") }
+    }
+
+    static func compile(_ declaration: AdapterDeclaration, mappings: String, schema: MappingSchema,
+                        published: [String: MappingVersion] = [:]) -> RegisteredAdapter {
+        guard let (text, path) = mappingText(declaration, mappings: mappings, published: published) else {
+            let file = (mappings as NSString).appendingPathComponent(declaration.mapping)
+            return RegisteredAdapter(declaration: declaration, plan: nil,
+                                     problems: ["\(file): cannot read the file as UTF-8, and no mapping of that id is published"])
+        }
         do {
-            let plan = try MappingValidator.load(file: path, schema: schema)
+            let plan = try MappingPlan.compile(text: text, file: path, schema: schema)
             var problems: [String] = []
             if plan.source.adapter != declaration.id {
                 problems.append("\(path): source.adapter is '\(plan.source.adapter)', not '\(declaration.id)'")
@@ -114,6 +149,9 @@ public struct IngestRegistry: Sendable {
             return RegisteredAdapter(declaration: declaration, plan: nil, problems: error.problems.map(\.description))
         }
     }
+
+    /// The catalog's department ids: the only list of departments adapters and mappings may name.
+    public var departmentIDs: [String] { catalog.departments.map(\.id) }
 
     /// A resource by name, ignoring case (`person` and `Person` are the same resource).
     public func resource(named name: String) -> Resource? {
@@ -174,4 +212,13 @@ final class AdapterTable: @unchecked Sendable {
     subscript(id: String) -> RegisteredAdapter? { lock.withLock { adapters[id] } }
     func put(_ adapter: RegisteredAdapter) { lock.withLock { adapters[adapter.declaration.id] = adapter } }
     func remove(_ id: String) { _ = lock.withLock { adapters.removeValue(forKey: id) } }
+}
+
+/// Published mapping versions behind a lock: read by every compile, set when versions are published.
+final class PublishedMappingTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var versions: [String: MappingVersion] = [:]
+
+    var snapshot: [String: MappingVersion] { lock.withLock { versions } }
+    func set(_ new: [String: MappingVersion]) { lock.withLock { versions = new } }
 }

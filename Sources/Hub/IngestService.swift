@@ -114,9 +114,10 @@ public final class IngestService: Sendable {
     }
 
     /// Maps an open reject's record again with the adapter's current mapping and stores it.
-    public func retry(rejectID: Int64) throws -> RecordOutcome {
-        guard let (adapterID, record) = try store.rejectedRecord(id: rejectID) else {
-            throw HTTPError.notFound("no open reject \(rejectID)")
+    public func retry(rejectID: Int64, adapter owner: String? = nil) throws -> RecordOutcome {
+        // Another adapter's reject answers as if it did not exist: a token learns nothing of others.
+        guard let (adapterID, record) = try store.rejectedRecord(id: rejectID), owner == nil || owner == adapterID else {
+            throw HTTPError.notFound("no open reject \(rejectID)" + (owner.map { " of adapter '\($0)'" } ?? ""))
         }
         let (declaration, plan) = try adapter(adapterID)
         let outcome = try store.ingest([.record(record)], adapter: declaration, plan: plan, reprocess: true)

@@ -61,10 +61,10 @@ struct RecordRoutes {
             return try read(entity, request)
         }
         router.add(.GET, "/v1/rejects") { request in
-            try auth.requireAdmin(request)
+            let adapter = try rejectsAdapter(request)
             let status = try Query.choice(request, "status", ["open", "retried", "all"], default: "open")
             let after = try Query.int64(request, "after", default: 0)
-            let rejects = try store.rejects(adapter: request.query["adapter"], status: status == "all" ? nil : status,
+            let rejects = try store.rejects(adapter: adapter, status: status == "all" ? nil : status,
                                             afterID: after, limit: try Query.limit(request))
             var w = JSONWriter()
             w.objects("rejects", rejects) { w, r in
@@ -80,9 +80,14 @@ struct RecordRoutes {
             return .jsonText(w.json)
         }
         router.add(.POST, "/v1/rejects/{id}/retry") { request in
-            try auth.requireAdmin(request)
+            let owner: String?
+            switch try auth.principal(for: request) {
+            case .admin: owner = nil
+            case .adapter(let own): owner = own
+            case .subscriber: throw HTTPError.forbidden("this endpoint is for the hub's admins and the adapter's own token")
+            }
             guard let id = Int64(try Query.path(request, "id")) else { throw HTTPError.badRequest("reject ids are numbers") }
-            let outcome = try ingest.retry(rejectID: id)
+            let outcome = try ingest.retry(rejectID: id, adapter: owner)
             var w = JSONWriter()
             w.number("id", id)
             Self.write(outcome: outcome, into: &w)
@@ -143,6 +148,21 @@ struct RecordRoutes {
         w.string("view", "masked")
         w.strings("masked_fields", masked.masked)
         return .jsonText(w.json)
+    }
+
+    /// Whose rejects `GET /v1/rejects` lists: any (or `?adapter=`) for an admin; an adapter's
+    /// token sees only its own (`?adapter=` may name only itself).
+    private func rejectsAdapter(_ request: Request) throws -> String? {
+        let asked = request.query["adapter"]
+        switch try auth.principal(for: request) {
+        case .admin: return asked
+        case .adapter(let own):
+            guard asked == nil || asked == own else {
+                throw HTTPError.forbidden("an adapter's token may list only its own rejects (?adapter=\(own))")
+            }
+            return own
+        case .subscriber: throw HTTPError.forbidden("this endpoint is for the hub's admins and the adapter's own token")
+        }
     }
 
     private func resourceName(_ request: Request) throws -> String {

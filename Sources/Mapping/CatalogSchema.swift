@@ -11,7 +11,8 @@ extension MappingSchema {
         }
         var tables: [String: Set<String>] = [:]
         for table in catalog.codeTables { tables[table.name] = Set(table.entries.map(\.code)) }
-        self.init(resources: resources, codeTables: tables, rules: CatalogRules(catalog: catalog))
+        self.init(resources: resources, codeTables: tables, rules: CatalogRules(catalog: catalog),
+                  departments: catalog.departments.map(\.id))
     }
 
     /// Loads the catalog folder and builds the schema.

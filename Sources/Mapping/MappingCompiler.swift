@@ -11,7 +11,7 @@ enum MappingCompiler {
         } catch {
             return (nil, [MappingProblem(file: file, position: error.position, path: "", rule: "mapping.json5", message: "malformed JSON5: \(error.message)")])
         }
-        var parser = MappingSpecParser(file: file, identifierRules: schema.rules.identifierRuleNames)
+        var parser = MappingSpecParser(file: file, identifierRules: schema.rules.identifierRuleNames, departments: schema.departments)
         let spec = parser.parse(root)
         var problems = parser.problems
         guard let spec else { return (nil, sorted(problems)) }

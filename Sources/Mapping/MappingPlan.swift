@@ -24,6 +24,11 @@ public final class MappingPlan: @unchecked Sendable {
         self.outputs = outputs
     }
 
+    /// The canonical fields the plan writes, as (resource, field) pairs in output order.
+    public var targets: [(resource: String, field: String)] {
+        outputs.flatMap { output in output.fields.map { (output.resource, $0.name) } }
+    }
+
     /// Compiles a mapping file's text; throws every problem at once.
     public static func compile(text: String, file: String, schema: MappingSchema) throws(MappingCompileError) -> MappingPlan {
         let (plan, problems) = MappingCompiler.compile(text: text, file: file, schema: schema)

@@ -7,11 +7,15 @@ public struct MappingSchema: Sendable {
     public var codeTables: [String: Set<String>]
     /// Identifier normalization, date parsing and width folding.
     public var rules: any MappingRules
+    /// The catalog's department ids; a mapping's `source.department` must be one (nil: not checked).
+    public var departments: [String]?
 
-    public init(resources: [TargetResource], codeTables: [String: Set<String>], rules: any MappingRules) {
+    public init(resources: [TargetResource], codeTables: [String: Set<String>], rules: any MappingRules,
+                departments: [String]? = nil) {
         self.resources = Dictionary(resources.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.codeTables = codeTables
         self.rules = rules
+        self.departments = departments
     }
 }
 

@@ -6,11 +6,14 @@ import SourceFormats
 struct MappingSpecParser {
     let file: String
     let identifierRules: Set<String>
+    /// The catalog's department ids (nil: `source.department` is not checked).
+    let departments: [String]?
     private(set) var problems: [MappingProblem] = []
 
-    init(file: String, identifierRules: [String]) {
+    init(file: String, identifierRules: [String], departments: [String]? = nil) {
         self.file = file
         self.identifierRules = Set(identifierRules)
+        self.departments = departments
     }
 
     mutating func problem(_ node: JSONNode?, _ path: String, _ rule: String, _ message: String, at position: SourcePosition? = nil) {
@@ -119,6 +122,10 @@ struct MappingSpecParser {
         checkKeys(node, "source", allowed: ["adapter", "department", "format", "recordsPath", "key", "csv", "xml"])
         let adapter = string(node["adapter"], "source.adapter", required: true) ?? ""
         let department = string(node["department"], "source.department", required: true) ?? ""
+        if !department.isEmpty, let departments, !departments.contains(department) {
+            problem(node["department"], "source.department", "mapping.unknown_department",
+                    "'\(department)' is not a department of the catalog (known: \(departments.joined(separator: ", "))); add it to catalog.json5 first")
+        }
         var format = SourceFormat.json
         if let text = string(node["format"], "source.format", required: true) {
             if let f = SourceFormat(rawValue: text) { format = f } else {

@@ -294,5 +294,27 @@ public enum Schema {
                 CHECK (channel IN ('pull', 'stream', 'webhook', 'snapshot', 'admin_read', 'stewardship'));
             ALTER TABLE audit_log ADD COLUMN action text;
             """),
+        Migration(id: "0008_mapping_versions", sql: """
+            -- Mapping versions published over the API (PUT /v1/mappings/{id}). The newest version of
+            -- a mapping id is what every adapter using that mapping applies; earlier ones are kept.
+            -- plan_digest: SHA-256 of the mapping without version and description, so a publish that
+            -- changes the compiled plan must raise the version.
+            CREATE TABLE mapping_versions (
+                mapping_id    text NOT NULL,
+                version       integer NOT NULL CHECK (version >= 1),
+                text          text NOT NULL,
+                plan_digest   text NOT NULL,
+                published_at  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (mapping_id, version)
+            );
+            -- The catalog the hub last started with (its files' text by path), for the compatibility
+            -- check a hub runs when it starts with a changed catalog.
+            CREATE TABLE catalog_snapshots (
+                id           bigserial PRIMARY KEY,
+                files        jsonb NOT NULL,
+                digest       text NOT NULL,
+                taken_at     timestamptz NOT NULL DEFAULT now()
+            );
+            """),
     ]
 }

@@ -22,6 +22,12 @@ enum HubOptions {
                default: "adapters"),
     ]
 
+    /// Catalog changes at start-up (serve).
+    static let catalogChanges: [Option] = [
+        .flag("accept-catalog-changes", help: "Start even if the catalog changed in breaking ways since the last start "
+              + "(see recordonce catalog check); without it such a start fails, listing every breaking change."),
+    ]
+
     static let logging: [Option] = [
         Option("log-format", value: "FORMAT", help: "Log lines on stderr: json for machines, text for people.",
                environment: "RECORDONCE_LOG_FORMAT", default: "json", choices: ["json", "text"]),
@@ -68,6 +74,7 @@ enum HubOptions {
         if let dir = args.value("adapters") { config.adaptersDirectory = dir }
         if let host = args.value("host") { config.host = host }
         config.runsAdapterScheduler = args.value("pulls") != "off"
+        config.acceptCatalogChanges = args.flag("accept-catalog-changes")
         if let lease = args.value("pull-lease") {
             guard let seconds = Double(lease), seconds >= 1, seconds <= 3600 else {
                 throw UsageError("--pull-lease must be a number of seconds between 1 and 3600, got \(lease)")

@@ -13,8 +13,10 @@ let serveCommand = Command(
     'Authorization: Bearer <token>'. Probes: GET /healthz, /readyz, /version, /metrics.
     Pull adapters run in whichever hub process claims them first (leases in PostgreSQL);
     --pulls off keeps this process to the API and pushes.
+    A catalog changed since the last start is checked first (as 'recordonce catalog check'
+    does): breaking changes stop the start unless --accept-catalog-changes.
     """,
-    options: HubOptions.server + HubOptions.database + HubOptions.content + HubOptions.adapters + HubOptions.feed + HubOptions.logging
+    options: HubOptions.server + HubOptions.database + HubOptions.content + HubOptions.adapters + HubOptions.feed + HubOptions.catalogChanges + HubOptions.logging
 ) { args in
     let logger = HubOptions.logger(args)
     OpenFileLimit.raiseToHardLimit(logger: logger)
