@@ -245,32 +245,25 @@ def conflicts(driver):
           and resolved["resolution"]["decision"] == "keep_golden", f"conflict {conflict['id']} resolved in the console is resolved in the API")
 
 
-MAPPING_WITH_ERROR = """// A mapping with an unknown canonical field on line 9.
-{
-  id: 'console-test',
-  version: 1,
-  source: { format: 'json' },
-  resource: 'Person',
-  fields: {
-    citizen_id: { from: 'id' },
-    no_such_field: { from: 'x' },
-  },
-}
-"""
-
-
 def mappings(driver):
+    # Pick a published mapping, break one line (a canonical field that does not exist), validate.
     go(driver, "mappings")
-    text = wait_for(driver, "#mapping-text")
-    driver.execute_script("arguments[0].value = arguments[1]", text, MAPPING_WITH_ERROR)
+    Select(wait_for(driver, "#mapping-pick")).select_by_value("civil-dibao")
+    text_area = wait_for(driver, "#mapping-text")
+    eventually(lambda: (bool(text_area.get_attribute("value")), "the picked mapping's text"), "picking a mapping loads its text")
+    lines = text_area.get_attribute("value").split("\n")
+    line = next(i for i, l in enumerate(lines) if l.strip().startswith("reason:")) + 1
+    lines[line - 1] = lines[line - 1].replace("reason:", "no_such_field:", 1)
+    broken = "\n".join(lines)
+    driver.execute_script("arguments[0].value = arguments[1]", text_area, broken)
     driver.find_element(By.ID, "validate-button").click()
     verdict = wait_for(driver, "#validation-verdict")
     check(verdict.get_attribute("data-valid") == "false", "a mapping with an error is shown as not valid")
-    _, answer, _ = api("/v1/mappings/validate", "POST", {"mapping": MAPPING_WITH_ERROR})
+    _, answer, _ = api("/v1/mappings/validate", "POST", {"mapping": broken})
     errors = [p for p in answer["problems"] if p["severity"] == "error"]
-    check(any(p.get("line") == 9 for p in errors), f"the API places the error on line 9: {errors}")
-    rows = driver.find_elements(By.CSS_SELECTOR, '#validation-result tr[data-line="9"]')
-    check(rows and "no_such_field" in rows[0].text, "the Mappings page shows the error with its line (9)")
+    check(any(p.get("line") == line for p in errors), f"the API places the error on line {line}: {errors}")
+    rows = driver.find_elements(By.CSS_SELECTOR, f'#validation-result tr[data-line="{line}"]')
+    check(bool(rows) and "no_such_field" in rows[0].text, f"the Mappings page shows the error with its line ({line})")
 
 
 def subscriptions(driver):
