@@ -23,7 +23,8 @@ import Testing
         let demo = Process()
         demo.executableURL = URL(fileURLWithPath: Binary.path)
         demo.currentDirectoryURL = URL(fileURLWithPath: RepositoryRoot.path)
-        demo.arguments = ["demo", "--port", "0", "--data-dir", folder, "--residents", "1500", "--every", "2s",
+        let port = try Self.freePort()
+        demo.arguments = ["demo", "--port", String(port), "--data-dir", folder, "--residents", "1500", "--every", "2s",
                           "--changes-per-minute", "0"]
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "RECORDONCE_DATABASE_URL")
@@ -48,10 +49,10 @@ import Testing
             }
         }.start()
 
-        // The hub's address from the demo's banner, then the departments' first records.
-        let base = try Self.waitFor("the demo's hub address", seconds: 120, output: text) { () -> String? in
-            guard let range = text.current.range(of: #"Hub on http://[0-9.]+:[0-9]+"#, options: .regularExpression) else { return nil }
-            return String(text.current[range].dropFirst("Hub on ".count))
+        // The hub, then the departments' first records.
+        let base = "http://127.0.0.1:\(port)"
+        try Self.waitFor("the demo's admin token", seconds: 120, output: text) { () -> Bool? in
+            FileManager.default.fileExists(atPath: folder + "/admin.token") && (try? Self.getText(base + "/healthz", token: "")) != nil ? true : nil
         }
         let token = try String(contentsOfFile: folder + "/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.waitFor("records from every department", seconds: 150, output: text) { () -> Bool? in
@@ -107,11 +108,12 @@ import Testing
         guard missing.isEmpty else {
             let ci = ProcessInfo.processInfo.environment["CI"] == "true" ? " (CI=true)" : ""
             Issue.record("the browser test needs \(missing.joined(separator: ", "))\(ci): run deploy/setup")
-            throw BrowserMissing()
+            throw Stopped()
         }
     }
 
-    struct BrowserMissing: Error {}
+    /// Ends the test after an issue was recorded.
+    struct Stopped: Error {}
 
     @discardableResult
     static func waitFor<T>(_ what: String, seconds: Double, output: Locked<String>, _ probe: () throws -> T?) throws -> T {
@@ -121,7 +123,22 @@ import Testing
             usleep(1_000_000)
         }
         Issue.record("timed out waiting for \(what); demo output:\n\(output.current.suffix(3000))")
-        throw BrowserMissing()
+        throw Stopped()
+    }
+
+    /// A port nothing listens on now (the demo's departments must know the hub's port up front).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard fd >= 0, bound else { Issue.record("no free port"); throw Stopped() }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func getText(_ url: String, token: String) throws -> String {

@@ -197,7 +197,6 @@ def run(driver):
           f"community {community} of street {street}: {shown} residents by {field} shown, /v1/stats/divisions says {expected}")
     driver.find_element(By.ID, "district-back").click()
     wait_for(driver, "svg.district g.block")
-    shot(driver, "overview.png")
 
     # Departments: pause from the console pauses the adapter.
     go(driver, "departments")
@@ -216,6 +215,12 @@ def run(driver):
     mappings(driver)
     subscriptions(driver)
     records(driver)
+
+    # The overview once more, now with a subscription, for the guide's screenshot.
+    go(driver, "overview")
+    wait_for(driver, '#page[data-page="overview"][data-ready="true"] tr[data-subscription]')
+    driver.execute_script("document.activeElement && document.activeElement.blur()")
+    shot(driver, "overview.png")
 
     # Every page, in both languages; then no request the CSP blocked, on any of them.
     for page in ["overview", "departments", "rejects", "conflicts", "matches", "mappings", "subscriptions", "records", "audit"]:

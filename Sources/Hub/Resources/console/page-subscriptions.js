@@ -43,7 +43,7 @@ export async function render(root, { t, dialog, notice }) {
         preview.append(h('ul', { class: 'bad-text', id: 'sub-problems' }, out.problems.map(p => h('li', {}, `${p.path}: ${p.message}`))));
         return;
       }
-      preview.append(h('p', {}, `${t('area')}: ${out.area.length ? out.area.join(', ') : t('wholeHub')}`));
+      preview.append(h('p', {}, `${t('areaShort')}: ${out.area.length ? out.area.join(', ') : t('wholeHub')}`));
       for (const r of out.resources) {
         preview.append(h('h3', {}, r.resource, h('small', { class: 'muted' }, ` · ${t('areaFields')}: ${r.area_fields.join(', ') || '—'}`)),
           table([
@@ -84,9 +84,9 @@ export async function render(root, { t, dialog, notice }) {
       h('div', { class: 'field' }, h('label', { for: 'sub-mode' }, t('delivery')), mode),
       h('div', { class: 'field grow' }, h('label', { for: 'sub-url' }, t('url')), url)),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', id: 'sub-preview-button' }, t('preview')), createButton),
-    tokenBox, preview);
+    tokenBox);
   form.addEventListener('submit', e => { e.preventDefault(); runPreview(); });
-  form.addEventListener('input', e => { if (!e.target.closest('#sub-preview')) { createButton.disabled = true; previewed = null; } });
+  form.addEventListener('input', () => { createButton.disabled = true; previewed = null; });
 
   const list = h('section', { class: 'panel', id: 'sub-list' });
 
@@ -120,6 +120,7 @@ export async function render(root, { t, dialog, notice }) {
     if (message) notice(message);
   }
 
-  clear(root).append(h('div', { class: 'page-head' }, h('h1', {}, t('subscriptions'))), list, form);
+  clear(root).append(h('div', { class: 'page-head' }, h('h1', {}, t('subscriptions'))),
+    h('div', { class: 'two-col' }, form, h('section', { class: 'panel preview-panel' }, h('h2', {}, t('preview')), preview)), list);
   await drawList();
 }
