@@ -15,7 +15,7 @@ export async function render(root, { t, notice }) {
   const format = h('select', { id: 'sample-format' }, h('option', { value: '' }, t('fromMapping')),
     ['json', 'ndjson', 'csv', 'xml'].map(f => h('option', { value: f }, f)));
   const encoding = h('select', { id: 'sample-encoding' }, ['utf-8', 'gb18030'].map(f => h('option', { value: f }, f)));
-  const result = h('section', { class: 'panel', id: 'validation-result', 'aria-live': 'polite' });
+  const result = h('section', { class: 'panel', id: 'validation-result', 'aria-live': 'polite', hidden: true });
 
   picker.addEventListener('change', async () => {
     if (!picker.value) return;
@@ -31,6 +31,7 @@ export async function render(root, { t, notice }) {
       body.sample = new TextDecoder(encoding.value).decode(bytes);
     }
     if (format.value) body.sample_format = format.value;
+    result.hidden = false;
     clear(result).append(h('p', { class: 'muted' }, t('loading')));
     try {
       const out = await api('/v1/mappings/validate', { method: 'POST', body });
@@ -62,14 +63,16 @@ export async function render(root, { t, notice }) {
     h('button', { type: 'submit', id: 'validate-button' }, t('validate')));
   form.addEventListener('submit', validate);
 
-  const versions = new Map((mappings || []).map(m => [m.id, m.version]));
+  // Which published mapping (and version) each adapter applies, from the mappings' adapter lists.
+  const byAdapter = new Map();
+  for (const m of mappings || []) for (const a of m.adapters || []) byAdapter.set(typeof a === 'string' ? a : a.id, m);
   clear(root).append(h('div', { class: 'page-head' }, h('h1', {}, t('mappings'))),
     h('div', { class: 'two-col' }, form, result),
     h('section', { class: 'panel' }, h('h2', {}, t('adaptersMappings')), table([
       { label: t('adapter'), value: a => a.id },
       { label: t('department'), value: a => a.department || '—' },
-      { label: t('mapping'), value: a => a.mapping || '—' },
-      { label: t('version'), value: a => (versions.has(a.mapping) ? 'v' + versions.get(a.mapping) : '—') },
+      { label: t('mapping'), value: a => (byAdapter.has(a.id) ? byAdapter.get(a.id).id : a.mapping || '—') },
+      { label: t('version'), value: a => (byAdapter.has(a.id) ? 'v' + byAdapter.get(a.id).version : '—') },
       { label: t('mappingProblems'), value: a => (a.mapping_problems || []).join('; ') || '—' },
     ], adapters)));
 }

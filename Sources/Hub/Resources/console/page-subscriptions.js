@@ -47,8 +47,12 @@ export async function render(root, { t, dialog, notice }) {
       for (const r of out.resources) {
         preview.append(h('h3', {}, r.resource, h('small', { class: 'muted' }, ` · ${t('areaFields')}: ${r.area_fields.join(', ') || '—'}`)),
           table([
-            { label: t('field'), value: f => f.field },
-            { label: t('sensitivity'), value: f => f.sensitivity },
+            { label: t('field'), value: f => {
+              const res = catalog.resources.find(x => x.name === r.resource);
+              const def = res && res.fields.find(x => x.name === f.field);
+              return h('span', {}, def ? localized(def.description) || f.field : f.field, ' ', h('small', { class: 'muted mono' }, f.field));
+            } },
+            { label: t('sensitivity'), value: f => t('sensitivity_' + f.sensitivity) },
             { label: t('policy'), value: f => {
               const select = h('select', { 'aria-label': `${r.resource}.${f.field}`, 'data-field': `${r.resource}.${f.field}` },
                 ['plain', 'masked', 'pseudonymized', 'omitted'].map(p => h('option', { value: p, selected: p === f.policy }, t(p))));
