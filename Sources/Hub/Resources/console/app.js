@@ -27,7 +27,7 @@ function currentRoute() {
 function applyLabels() {
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   document.title = t('title');
-  document.getElementById('brand-title').textContent = t('title');
+  document.getElementById('brand-title').textContent = t('brand');
   document.getElementById('skip-link').textContent = t('skip');
   document.getElementById('nav').setAttribute('aria-label', t('nav'));
   document.getElementById('lang-switch').textContent = t('langSwitch');

@@ -41,6 +41,17 @@ export function shade(value, max) {
   return `hsl(205, 62%, ${l.toFixed(1)}%)`;
 }
 
+/** `text` cut to fit `width` pixels at `size` px (CJK characters about 1 em, others about 0.6 em). */
+export function fit(text, width, size = 12) {
+  let used = 0, out = '';
+  for (const ch of text) {
+    used += /[\u2e80-\uffff]/.test(ch) ? size : size * 0.6;
+    if (used > width) return out.replace(/\s+$/, '') + '…';
+    out += ch;
+  }
+  return out;
+}
+
 function focusable(el, label, action) {
   el.setAttribute('tabindex', '0');
   el.setAttribute('role', 'button');
@@ -68,7 +79,7 @@ export function districtGrid({ streets, value, street, onStreet, onCommunity, la
       const v = value(c.code);
       const g = s('g', { class: 'cell', 'data-code': c.code },
         s('rect', { x: x + 2, y: y + 2, width: cw - 4, height: ch - 4, rx: 6, fill: shade(v, max), stroke: '#ffffff', 'stroke-width': 2 }),
-        s('text', { x: x + 12, y: y + 26, class: 'cell-name' + (v / max > 0.55 ? ' on-dark' : '') }, labelOf(c)),
+        s('text', { x: x + 12, y: y + 26, class: 'cell-name' + (v / max > 0.55 ? ' on-dark' : '') }, fit(labelOf(c), cw - 24, 13)),
         s('text', { x: x + 12, y: y + 50, class: 'cell-value' + (v / max > 0.55 ? ' on-dark' : '') }, v.toLocaleString('zh-CN')));
       svg.append(focusable(g, `${labelOf(c)} ${v}`, () => onCommunity(c.code)));
     });
@@ -85,7 +96,7 @@ export function districtGrid({ streets, value, street, onStreet, onCommunity, la
     const total = st.communities.reduce((sum, c) => sum + value(c.code), 0);
     const g = s('g', { class: 'block', 'data-code': st.code });
     g.append(s('rect', { x: x + 2, y: y + 2, width: bw - 4, height: bh - 4, rx: 6, fill: '#ffffff', stroke: '#c9d1dc' }));
-    g.append(s('text', { x: x + 8, y: y + 17, class: 'block-name' }, labelOf(st)));
+    g.append(s('text', { x: x + 8, y: y + 17, class: 'block-name' }, fit(labelOf(st), bw - 16, 12)));
     g.append(s('text', { x: x + bw - 8, y: y + bh - 9, 'text-anchor': 'end', class: 'block-value' }, total.toLocaleString('zh-CN')));
     const cc = 4, cr = Math.ceil(st.communities.length / cc) || 1;
     const cw = (bw - 16) / cc, ch = (bh - 46) / cr;

@@ -2,7 +2,7 @@
 const LANG_KEY = 'recordonce.lang';
 
 const zh = {
-  title: 'RecordOnce · 一屏观全城', skip: '跳到正文', nav: '主导航', langSwitch: 'English', signOut: '退出',
+  title: 'RecordOnce · 一屏观全城', brand: 'RecordOnce · 一屏观全城', skip: '跳到正文', nav: '主导航', langSwitch: 'English', signOut: '退出',
   signInTitle: '管理员登录', tokenLabel: '管理员令牌', signIn: '登录',
   signInHint: '令牌在数据目录的 admin.token 文件中；只保存在本标签页（关闭即清除）。',
   signInFailed: '登录失败：{0}',
@@ -21,7 +21,7 @@ const zh = {
   changesHour: '近一小时变更', unplaced: '未落社区',
   byField_community_code: '按现居住社区', byField_registered_division: '按户籍地', code: '区划代码',
   adapter: '接入', department: '部门', kind: '方式', state: '状态', recordsIn: '接收', accepted: '接受', rejected: '拒收',
-  unchanged: '未变', lag: '距上次成功', lastError: '最近错误', checkpoint: '检查点', actions: '操作', counters: '计数',
+  unchanged: '未变', lag: '距上次成功', lagShort: '距上次成功', lastError: '最近错误', checkpoint: '检查点', actions: '操作', counters: '计数',
   running: '运行中', degraded: '降级', failing: '故障', pausedState: '已暂停', push: '推送',
   pause: '暂停', resume: '恢复', runNow: '立即运行', rewind: '回退检查点', declaration: '声明',
   confirm: '确认', cancel: '取消', close: '关闭',
@@ -60,7 +60,7 @@ const zh = {
 };
 
 const en = {
-  title: 'RecordOnce · the whole district on one screen', skip: 'Skip to content', nav: 'Main navigation', langSwitch: '中文', signOut: 'Sign out',
+  title: 'RecordOnce · the whole district on one screen', brand: 'RecordOnce console', skip: 'Skip to content', nav: 'Main navigation', langSwitch: '中文', signOut: 'Sign out',
   signInTitle: 'Admin sign-in', tokenLabel: 'Admin token', signIn: 'Sign in',
   signInHint: 'The token is in admin.token in the data folder; it is kept for this tab only (closing it forgets it).',
   signInFailed: 'Sign-in failed: {0}',
@@ -79,7 +79,7 @@ const en = {
   changesHour: 'Changes, last hour', unplaced: 'Not placed in a community',
   byField_community_code: 'by current community', byField_registered_division: 'by registered division', code: 'Division code',
   adapter: 'Adapter', department: 'Department', kind: 'Kind', state: 'State', recordsIn: 'In', accepted: 'Accepted', rejected: 'Rejected',
-  unchanged: 'Unchanged', lag: 'Since last success', lastError: 'Last error', checkpoint: 'Checkpoint', actions: 'Actions', counters: 'Counters',
+  unchanged: 'Unchanged', lag: 'Since last success', lagShort: 'Lag', lastError: 'Last error', checkpoint: 'Checkpoint', actions: 'Actions', counters: 'Counters',
   running: 'running', degraded: 'degraded', failing: 'failing', pausedState: 'paused', push: 'push',
   pause: 'Pause', resume: 'Resume', runNow: 'Run now', rewind: 'Rewind checkpoint', declaration: 'Declaration',
   confirm: 'Confirm', cancel: 'Cancel', close: 'Close',
@@ -112,7 +112,7 @@ const en = {
   revealed: 'Revealed (written to the audit log)', notFound: 'Not found', current: 'current',
   actor: 'Actor (subscription:sub_…, admin)', entity: 'Entity id', since: 'Since', until: 'Until', search: 'Search',
   channel: 'Channel', entities: 'Entities', fields: 'Fields', more: 'More', time: 'Time',
-  total: 'Total', newFact: 'New facts', confirmation: 'Confirmations', authorityChange: 'Authority changes', disagreement: 'Disagreements', reuseShare: 'Reuse share',
+  total: 'Total', newFact: 'New facts', confirmation: 'Confirmed', authorityChange: 'Authority changes', disagreement: 'Disagreed', reuseShare: 'Reused',
   recordOnceNA: 'This hub does not offer record-once figures (/v1/stats/record-once) yet.',
   Person: 'Residents', Household: 'Households', Address: 'Addresses', Organization: 'Organizations', SocialInsuranceEnrollment: 'Insurance enrollments',
   SubsistenceAllowance: 'Allowances', Disability: 'Disabilities', HealthSummary: 'Health summaries',

@@ -144,7 +144,7 @@ export async function render(root, { t }) {
         { label: t('recordsIn'), class: 'num', value: a => h('span', { 'data-field': 'records_in' }, fmt(a.counters.records_in)) },
         { label: t('accepted'), class: 'num', value: a => h('span', { 'data-field': 'accepted' }, fmt(a.counters.accepted)) },
         { label: t('rejected'), class: 'num', value: a => h('span', { 'data-field': 'rejected', title: t('openRejects') + ' ' + (rejectsByAdapter.get(a.id) || 0) }, fmt(a.counters.rejected)) },
-        { label: t('lag'), class: 'num', value: a => duration(a.lag_seconds, t) },
+        { label: t('lagShort'), class: 'num', value: a => duration(a.lag_seconds, t) },
         { label: t('state'), value: a => h('span', { class: 'badge ' + a.state, 'data-field': 'state' }, t(a.state === 'paused' ? 'pausedState' : a.state)) },
       ], adapters.adapters, { rowAttrs: a => ({ 'data-adapter': a.id }) }));
 
