@@ -53,7 +53,7 @@ def check(condition, what):
     print("ok  " + what, flush=True)
 
 
-def eventually(read, what, timeout=20):
+def eventually(read, what, timeout=45):
     """Polls read() -> (ok, detail) until ok or the timeout; fails with the last detail."""
     deadline = time.time() + timeout
     detail = None
@@ -67,7 +67,7 @@ def eventually(read, what, timeout=20):
         time.sleep(0.5)
 
 
-def wait_for(driver, css, timeout=20):
+def wait_for(driver, css, timeout=40):
     deadline = time.time() + timeout
     while True:
         found = driver.find_elements(By.CSS_SELECTOR, css)
@@ -179,7 +179,7 @@ def run(driver):
             if shown != str(a["counters"]["records_in"]):
                 wrong.append((a["id"], shown, a["counters"]["records_in"]))
         return not wrong, f"records in, shown vs API: {wrong}"
-    eventually(departments_match, "each department's records in equals /v1/adapters", timeout=30)
+    eventually(departments_match, "each department's records in equals /v1/adapters", timeout=60)
 
     # The district view, clicked down to a community.
     block = wait_for(driver, "svg.district g.block")
