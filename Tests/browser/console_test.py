@@ -158,6 +158,13 @@ def run(driver):
         return not wrong, f"shown vs API: {wrong}"
     eventually(overview_matches, "the overview's counts equal /v1/stats/overview")
 
+    # It refreshes by itself, without reloading the page.
+    driver.execute_script("window.__sameDocument = true")
+    first = driver.find_element(By.ID, "refreshed").text
+    eventually(lambda: (driver.find_element(By.ID, "refreshed").text != first, "the overview's update time did not change"),
+               "the overview refreshes live", timeout=30)
+    check(driver.execute_script("return window.__sameDocument === true"), "the refresh did not reload the page")
+
     # ... and the API's own lists agree with those counts.
     _, stats, _ = api("/v1/stats/overview")
     rejects, after = 0, 0
