@@ -156,7 +156,7 @@ struct StatsRoutes {
         let first = try Self.firstPosition(since: since, c)
         for row in try c.query("""
             SELECT e.record->>$2 AS code, count(*) AS n
-            FROM change_log l JOIN entities e ON e.id::text = l.entity_id
+            FROM change_log l JOIN entities e ON e.id = l.entity_id::uuid
             WHERE l.position >= $3 AND l.resource = $1 GROUP BY 1
             """, [resource, field, first]).rows {
             counts[row["code"] ?? "", default: (0, 0)].changes = Int(row["n"] ?? "") ?? 0

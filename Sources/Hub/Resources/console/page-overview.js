@@ -39,14 +39,17 @@ export async function render(root, { t }) {
 
   let timer = null;
   let stopped = false;
+  let ticks = 0;
 
   async function load() {
     const optional = p => api(p).catch(e => (isMissingRoute(e) ? { missing: true } : Promise.reject(e)));
     const [overview, changes, adapters, subs, recordOnce, divisions] = await Promise.all([
       api('/v1/stats/overview'), api('/v1/stats/changes', { query: { minutes: 60 } }), api('/v1/adapters'),
       api('/v1/stats/subscriptions'), optional('/v1/stats/record-once'),
-      divisionCounts(),
+      // Residents per division change slowly and cost a pass over the records: every 30 s.
+      state.divisions && ticks % 6 !== 0 ? state.divisions : divisionCounts().then(d => (state.divisions = d)),
     ]);
+    ticks++;
     return { overview, changes, adapters, subs, recordOnce, divisions };
   }
 
