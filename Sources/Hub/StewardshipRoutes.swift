@@ -120,7 +120,13 @@ struct StewardshipRoutes {
                     var changed = 0
                     var entries: [AuditEntry] = []
                     for id in ids {
-                        let (conflict, change) = try store.resolveConflict(id: id, decision: decision, value: nil, by: by, reason: reason, in: c)
+                        let decided: (conflict: ConflictView, change: StewardChange)
+                        do {
+                            decided = try store.resolveConflict(id: id, decision: decision, value: nil, by: by, reason: reason, in: c)
+                        } catch StewardshipError.notOpen {
+                            continue   // an earlier decision of this batch made it agree (superseded)
+                        }
+                        let (conflict, change) = decided
                         if change.valueChanged { changed += 1 }
                         entries.append(audit(by: by, reason: reason, action: "bulk resolve conflict \(id): \(decision.rawValue)",
                                              change: change, field: conflict.field))

@@ -201,6 +201,8 @@ struct BatchWriter {
         let sources: String
         /// What each observation was, for the record-once counters.
         var kinds: [(field: String, kind: ObservationKind)] = []
+        /// A first version from one record: each of its fields is a new fact.
+        var newFacts: [String] = []
     }
 
     /// Survivorship's answer for one existing entity: the new version (nil when nothing changed)
@@ -228,12 +230,21 @@ struct BatchWriter {
         var conflicts: [(entity: String, resource: String, conflict: FieldConflict)] = []
         var tally = RecordOnceTally()
 
-        // New entities: written once, with their whole first version.
+        // New entities: written once, with their whole first version. Several records of one new
+        // entity in the batch can disagree already: their conflicts open once it has an id.
         if !missing.isEmpty {
-            let fresh = missing.compactMap { outcome(resource: $0.resource, key: $0.key, version: 0, current: [:], bound: bound).merged }
+            var early: [String: [FieldConflict]] = [:]
+            let fresh = missing.compactMap { m in
+                outcome(resource: m.resource, key: m.key, version: 0, current: [:], bound: bound,
+                        conflicts: { early[m.resource + "\u{1F}" + m.key, default: []].append($0) }).merged
+            }
             let (created, raced) = try insertNew(fresh)
             writes += created
-            for (_, m) in created { for k in m.kinds { tally.add(resource: m.resource, field: k.field, kind: k.kind) } }
+            for (id, m) in created {
+                for k in m.kinds { tally.add(resource: m.resource, field: k.field, kind: k.kind) }
+                for field in m.newFacts { tally.add(resource: m.resource, field: field, kind: .newFact) }
+                for c in early[m.resource + "\u{1F}" + m.key] ?? [] { conflicts.append((id, m.resource, c)) }
+            }
             // Another batch created some of them meanwhile: merge into theirs like any existing entity.
             if !raced.isEmpty { existing += try lockExisting(raced) }
         }
@@ -416,9 +427,8 @@ struct BatchWriter {
         if current.isEmpty, observations.count == 1, !observations[0].record.fields.isEmpty {
             let first = observations[0].first ?? GoldenRecordCodec.firstVersion(observations[0].record, provenance: observations[0].provenance)
             let merged = Merged(resource: resource, key: key, previousVersion: version, changed: first.changed,
-                                record: first.record, provenance: first.provenance, sources: first.sources,
-                                kinds: first.changed.map { ($0, .newFact) })
-            return Outcome(merged: merged, kinds: merged.kinds, retired: [], fields: [:], sent: [:])
+                                record: first.record, provenance: first.provenance, sources: first.sources, newFacts: first.changed)
+            return Outcome(merged: merged, kinds: [], retired: [], fields: [:], sent: [:])
         }
         var seen: [Observation] = []
         var sent: [String: String] = [:]

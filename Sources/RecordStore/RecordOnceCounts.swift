@@ -3,19 +3,20 @@ import Store
 /// Record-once counters of one batch, per resource and field (a batch comes from one
 /// department), added to `record_once_counts` in the batch's transaction.
 struct RecordOnceTally {
-    private var counts: [String: [Int64]] = [:]
+    /// resource -> field -> count per `ObservationKind` (by raw value).
+    private var counts: [String: [String: [Int64]]] = [:]
 
     mutating func add(resource: String, field: String, kind: ObservationKind) {
-        counts[resource + "\u{1F}" + field, default: [0, 0, 0, 0]][kind.rawValue] += 1
+        counts[resource, default: [:]][field, default: [0, 0, 0, 0]][kind.rawValue] += 1
     }
 
     /// Adds the tally to the stored counters. Rows are written in key order, so concurrent
     /// batches of one department never wait on each other's rows in a cycle.
     func write(department: String, in connection: PostgresConnection) throws {
         guard !counts.isEmpty else { return }
-        let keys = counts.keys.sorted()
-        let parts = keys.map { $0.split(separator: "\u{1F}", maxSplits: 1).map(String.init) }
-        func column(_ kind: ObservationKind) -> [Int64] { keys.map { counts[$0]![kind.rawValue] } }
+        let rows = counts.flatMap { resource, fields in fields.map { (resource: resource, field: $0.key, counts: $0.value) } }
+            .sorted { ($0.resource, $0.field) < ($1.resource, $1.field) }
+        func column(_ kind: ObservationKind) -> [Int64] { rows.map { $0.counts[kind.rawValue] } }
         try connection.execute("""
             INSERT INTO record_once_counts AS t (department, resource, field, new_fact, confirmation, authority_change, disagreement)
             SELECT $1, r, f, n, c, a, d FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
@@ -23,7 +24,7 @@ struct RecordOnceTally {
             ON CONFLICT (department, resource, field) DO UPDATE SET
               new_fact = t.new_fact + EXCLUDED.new_fact, confirmation = t.confirmation + EXCLUDED.confirmation,
               authority_change = t.authority_change + EXCLUDED.authority_change, disagreement = t.disagreement + EXCLUDED.disagreement
-            """, [department, parts.map { $0[0] }, parts.map { $0[1] }, column(.newFact), column(.confirmation),
+            """, [department, rows.map(\.resource), rows.map(\.field), column(.newFact), column(.confirmation),
                   column(.authorityChange), column(.disagreement)])
     }
 }

@@ -149,12 +149,13 @@ extension RecordStore {
         var open = filter
         open.status = "open"
         // Entities locked in key order first, as batches do, so a bulk decision cannot deadlock with them.
-        _ = try c.query("""
+        let locked = try c.query("""
             SELECT e.id FROM entities e WHERE e.id IN (SELECT entity_id FROM conflicts WHERE \(open.sql))
             ORDER BY e.resource, e.identity_key FOR UPDATE
-            """, open.parameters)
-        return try c.query("SELECT id FROM conflicts WHERE \(open.sql) ORDER BY id FOR UPDATE", open.parameters).rows
-            .map { try $0.decode(Int64.self, "id") }
+            """, open.parameters).rows.compactMap { $0["id"] }
+        // Only conflicts of the locked entities: one opened meanwhile on another waits for the next decision.
+        return try c.query("SELECT id FROM conflicts WHERE \(open.sql) AND entity_id = ANY($7::uuid[]) ORDER BY id FOR UPDATE",
+                           open.parameters + [locked]).rows.map { try $0.decode(Int64.self, "id") }
     }
 
     /// Sets an override on one field of an entity without a conflict (a correction).

@@ -186,8 +186,8 @@ let recordCorrectCommand = Command(
                 Argument("field", help: "The field to correct.")]
 ) { args in
     guard let reason = args.value("reason"), !reason.isEmpty else { throw UsageError("give --reason: it is kept with the correction") }
-    let path = try "/v1/resources/\(AdapterText.pathSegment(args.positional(0)!))/\(AdapterText.pathSegment(args.positional(1)!))/fields/"
-        + AdapterText.pathSegment(args.positional(2)!)
+    let segments = (0..<3).map { args.positional($0)!.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? "" }
+    let path = "/v1/resources/\(segments[0])/\(segments[1])/fields/\(segments[2])"
     let client = try HubClient(args)
     let body: Data?
     if args.flag("remove") {

@@ -14,10 +14,15 @@ final class DocSession: @unchecked Sendable {
     var environment: [String: String]
     private var running: [ExampleProcess] = []
 
-    init(examples: [DocExample]) throws {
-        hub = try TestHub(adapters: [
+    /// The document the examples come from (for failure messages).
+    let document: String
+
+    /// `adapters` are declared besides the police register's (the feed guide needs only that one).
+    init(examples: [DocExample], document: String = "docs/feed.md", adapters: [String: String] = [:]) throws {
+        self.document = document
+        hub = try TestHub(adapters: adapters.merging([
             "police.json5": #"{ id: "police-hukou", department: "police", mapping: "police-hukou.json5", token: { file: "police.token" } }"#,
-        ], beforeStart: { folder in
+        ]) { $1 }, beforeStart: { folder in
             try Self.policeToken.write(toFile: folder + "/adapters/police.token", atomically: true, encoding: .utf8)
         }, configure: { config in
             config.feed.heartbeatInterval = 0.5
@@ -35,18 +40,18 @@ final class DocSession: @unchecked Sendable {
 
     /// Runs a foreground example to its end; a non-zero exit or a timeout is a recorded failure.
     func run(_ name: String, timeout: Double = 60) throws -> String {
-        let example = try #require(examples[name], "docs/feed.md has no example \(name)")
-        #expect(!example.background, "docs/feed.md:\(example.line): example \(name) is marked background but runs to its end")
+        let example = try #require(examples[name], "\(document) has no example \(name)")
+        #expect(!example.background, "\(document):\(example.line): example \(name) is marked background but runs to its end")
         let process = try ExampleProcess(example, folder: folder, environment: environment)
         let status = process.finish(timeout: timeout)
-        #expect(status == 0, "example \(name) (docs/feed.md:\(example.line)) ended with \(status.map(String.init) ?? "a timeout"):\n\(process.stdout)\n\(process.stderr)")
+        #expect(status == 0, "example \(name) (\(document):\(example.line)) ended with \(status.map(String.init) ?? "a timeout"):\n\(process.stdout)\n\(process.stderr)")
         return process.stdout
     }
 
     /// Starts a background example; `stop()` ends it if the test does not.
     func start(_ name: String) throws -> ExampleProcess {
-        let example = try #require(examples[name], "docs/feed.md has no example \(name)")
-        #expect(example.background, "docs/feed.md:\(example.line): example \(name) keeps running but is not marked background")
+        let example = try #require(examples[name], "\(document) has no example \(name)")
+        #expect(example.background, "\(document):\(example.line): example \(name) keeps running but is not marked background")
         let process = try ExampleProcess(example, folder: folder, environment: environment)
         running.append(process)
         return process

@@ -40,7 +40,7 @@ final class StewardshipHub: @unchecked Sendable {
     @discardableResult
     func push(_ adapter: String, _ records: [[String: String]]) async throws -> [String: Any] {
         let response = try await httpRequest(base + "/v1/ingest/\(adapter)", method: "POST", token: token,
-                                             body: try JSONSerialization.data(withJSONObject: records))
+                                             body: try JSONSerialization.data(withJSONObject: records, options: [.sortedKeys]))
         #expect(response.status == 200, "\(response.text)")
         let body = try response.json()
         let totals = body["totals"] as? [String: Int] ?? [:]
