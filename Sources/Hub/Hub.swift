@@ -101,6 +101,7 @@ public final class Hub: @unchecked Sendable {
         CatalogRoutes(catalog: registry.catalog, auth: auth).register(on: router)
         ConsoleRoutes.bundled().register(on: router)
         MappingRoutes(registrations: adapters, auth: auth, maxBody: configuration.maxIngestBody).register(on: router)
+        ReplayRoutes(replayer: Replayer(ingest: ingest), auth: auth).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,
                                 threads: configuration.httpThreads, maxConnections: configuration.httpMaxConnections,
                                 logger: logger.child(label: "http"), metrics: metrics)

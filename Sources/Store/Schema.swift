@@ -316,5 +316,32 @@ public enum Schema {
                 taken_at     timestamptz NOT NULL DEFAULT now()
             );
             """),
+        Migration(id: "0008_landing_batches", sql: """
+            -- The source content of accepted records, kept for replay after a mapping change: one
+            -- row per stored batch, its accepted records as NDJSON (source key, record), in delivery
+            -- order. TOAST compresses the text (lz4) once a batch passes about 2 kB.
+            CREATE TABLE landing_batches (
+                id               bigserial PRIMARY KEY,
+                adapter          text NOT NULL,
+                mapping_version  integer NOT NULL,
+                records          integer NOT NULL,
+                content          text COMPRESSION lz4 NOT NULL,
+                stored_at        timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX landing_batches_adapter ON landing_batches (adapter, id);
+            -- A replay's progress, so that a replay stopped by a crash or restart resumes after the
+            -- last batch it finished.
+            CREATE TABLE replay_runs (
+                adapter          text PRIMARY KEY,
+                mapping_id       text NOT NULL,
+                mapping_version  integer NOT NULL,
+                after_batch      bigint NOT NULL DEFAULT 0,
+                batches          integer NOT NULL DEFAULT 0,
+                records          integer NOT NULL DEFAULT 0,
+                events           integer NOT NULL DEFAULT 0,
+                started_at       timestamptz NOT NULL DEFAULT now(),
+                finished_at      timestamptz
+            );
+            """),
     ]
 }

@@ -1,5 +1,6 @@
 import CLIKit
 import Foundation
+import Hub
 import Mapping
 import SourceFormats
 
@@ -14,7 +15,7 @@ let mappingCommand = Command(
     A mapping (mappings/<source>.json5) turns one department's records into canonical records.
     The file format is documented in docs/mappings.md.
     """,
-    subcommands: [mappingValidateCommand, mappingTestCommand]
+    subcommands: [mappingValidateCommand, mappingTestCommand, mappingReplayCommand]
 )
 
 let mappingValidateCommand = Command(
@@ -113,4 +114,52 @@ let mappingTestCommand = Command(
     }
     print("\(files.count) file(s): \(passed) passed, \(failed) failed\(invalid ? ", some files invalid" : "")")
     return invalid ? ExitCode.usage : failed > 0 ? ExitCode.failure : ExitCode.success
+}
+
+let mappingReplayCommand = Command(
+    "replay",
+    abstract: "Re-apply an adapter's current mapping to the records it delivered before (after a mapping fix).",
+    discussion: """
+    The hub keeps the source content of every accepted record. After a mapping change (a fixed
+    crosswalk, a field it missed), replay maps those records again with the adapter's current
+    mapping (the newest published version, else its file) and stores them as fresh records would
+    be: survivorship and conflicts apply, change events are emitted only where a golden value
+    really changes, and provenance names the new mapping version. Run --dry-run first: it counts,
+    per resource and field, the golden values that differ from what the mapping now gives (no
+    values shown). A replay stopped by a crash or restart resumes after the last batch it
+    finished when run again with the same mapping version. POST /v1/adapters/{id}/replay does
+    the same on a running hub. Exit status: 0 done, 1 failure, 2 usage error.
+    """,
+    options: [.flag("dry-run", help: "Only report what would change, per resource and field."),
+              Option("purge-before", value: "DATE", help: "Instead of replaying, remove the adapter's kept content stored before DATE (YYYY-MM-DD, UTC); "
+                     + "by default it is kept as long as the golden records it fed.")]
+        + HubOptions.database + HubOptions.content + HubOptions.logging,
+    arguments: [Argument("adapter", help: "The adapter whose records are replayed.")]
+) { args in
+    let logger = HubOptions.logger(args, label: "replay")
+    let adapterID = args.positional(0)!
+    let (replayer, close) = try Replayer.offline(try HubOptions.configuration(args), logger: logger)
+    defer { close() }
+    if let day = args.value("purge-before") {
+        guard day.range(of: "^\\d{4}-\\d{2}-\\d{2}$", options: .regularExpression) != nil else {
+            throw UsageError("--purge-before must be a date YYYY-MM-DD, got \(day)")
+        }
+        let removed = try replayer.content.purge(adapterID: adapterID, before: day)
+        print("\(adapterID): removed \(removed.batches) stored batch(es), \(removed.records) record(s) kept before \(day); they can no longer be replayed")
+        return ExitCode.success
+    }
+    if args.flag("dry-run") {
+        let report = try replayer.dryRun(adapterID: adapterID)
+        print("\(adapterID): dry run with mapping \(report.mapping) version \(report.version)")
+        print("  landed records \(report.records): accepted \(report.accepted), rejected \(report.rejected), new golden records \(report.newRecords)")
+        if report.changes.isEmpty { print("  no golden value would change") }
+        for key in report.changes.keys.sorted() { print("  \(key): \(report.changes[key]!) golden value(s) differ") }
+        return ExitCode.success
+    }
+    let result = try replayer.replay(adapterID: adapterID) { progress in
+        if progress.batches % 50 == 0 { logger.info("replaying", ["batches": String(progress.batches), "records": String(progress.records)]) }
+    }
+    print("\(adapterID): replayed \(result.records) records in \(result.batches) batches with mapping \(result.mapping) version \(result.version)"
+          + "\(result.resumed ? " (resumed)" : ""); change events \(result.events)")
+    return ExitCode.success
 }

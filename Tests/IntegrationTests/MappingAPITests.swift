@@ -82,6 +82,12 @@ import Testing
         defer { setup.remove() }
         let hub = try setup.hub()
         #expect(try await hub.post("/v1/adapters", FederationSetup.declaration).status == 201)
+        // A second hub process on the same database, running all along.
+        let second = try TestHub(databaseURL: hub.hub.databaseURL, configure: { config in
+            config.catalogDirectory = setup.catalog
+            config.mappingsDirectory = setup.mappings
+            config.adapterRefreshSeconds = 0.2
+        })
         let team = try #require(try await hub.post("/v1/adapters/dpf-register/token").json()["token"] as? String)
         let push = try await httpRequest(hub.base + "/v1/ingest/dpf-register", method: "POST", token: team,
                                          body: Data(FederationSetup.records.utf8))
@@ -131,12 +137,16 @@ import Testing
         let provenance = String(decoding: try JSONSerialization.data(withJSONObject: record["provenance"] ?? [:]), as: UTF8.self)
         #expect(provenance.contains("\"mapping_version\":2"), "\(provenance)")
 
-        // A second hub process on the same database applies the published version when it starts.
-        let second = try TestHub(databaseURL: hub.hub.databaseURL, configure: { config in
+        // Another hub process on the same database applies the published version when it starts.
+        let third = try TestHub(databaseURL: hub.hub.databaseURL, configure: { config in
             config.catalogDirectory = setup.catalog
             config.mappingsDirectory = setup.mappings
         })
-        #expect(second.hub.ingest.registry.adapter("dpf-register")?.plan?.version == 2)
+        #expect(third.hub.ingest.registry.adapter("dpf-register")?.plan?.version == 2)
+        // One already running picks up a publication within its refresh period.
+        let v3 = v2.replacingOccurrences(of: "version: 2", with: "version: 3").replacingOccurrences(of: "'9': '7'", with: "'9': '7', '0': '7'")
+        #expect(try await hub.post("/v1/mappings/dpf-register", Self.body(v3), method: "PUT").status == 200)
+        #expect(try await eventually { second.hub.ingest.registry.adapter("dpf-register")?.plan?.version == 3 })
     }
 
     static func body(_ mapping: String) -> String {
