@@ -229,6 +229,22 @@ def run(driver):
     driver.execute_script("document.activeElement && document.activeElement.blur()")
     shot(driver, "overview.png")
 
+    # Keyboard only: Tab reaches the navigation with a visible focus ring, Enter opens a page.
+    go(driver, "overview")
+    driver.refresh()  # the keyboard starts at the top of a freshly loaded page
+    wait_for(driver, '#page[data-page="overview"][data-ready="true"]')
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    for _ in range(12):
+        if driver.execute_script("return document.activeElement.id") == "nav-audit":
+            break
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+    check(driver.execute_script("return document.activeElement.id") == "nav-audit", "Tab reaches the navigation")
+    outline = driver.execute_script("const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]")
+    check(outline[0] != "none" and outline[1] not in ("0px", ""), f"the focused link shows a focus ring ({outline})")
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(driver, '#page[data-page="audit"] #audit-results')
+    check(True, "Enter on a navigation link opens its page")
+
     # Every page, in both languages; then no request the CSP blocked, on any of them.
     for page in ["overview", "departments", "rejects", "conflicts", "matches", "mappings", "subscriptions", "records", "audit"]:
         go(driver, page)
