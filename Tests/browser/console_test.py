@@ -167,14 +167,14 @@ def run(driver):
 
     # ... and the API's own lists agree with those counts.
     _, stats, _ = api("/v1/stats/overview")
-    rejects, after = 0, 0
+    open_rejects, after = 0, 0
     while True:
         _, page, _ = api("/v1/rejects", query={"status": "open", "after": after, "limit": 1000})
-        rejects += len(page["rejects"])
+        open_rejects += len(page["rejects"])
         if len(page["rejects"]) < 1000:
             break
         after = page["next"]
-    check(rejects == stats["rejects"]["open"], f"open rejects {rejects} by paging /v1/rejects equal the overview's")
+    check(open_rejects == stats["rejects"]["open"], f"open rejects {open_rejects} by paging /v1/rejects equal the overview's")
     check(stats["resources"][0]["count"] > 0, "the demo departments' records are in")
 
     def departments_match():
@@ -218,6 +218,7 @@ def run(driver):
     wait_for(driver, f'article[data-adapter="{adapter}"] button[data-action="pause"]')
     check(api(f"/v1/adapters/{adapter}")[1]["state"] != "paused", f"resuming {adapter} in the console resumed it")
 
+    rejects(driver)
     conflicts(driver)
     mappings(driver)
     subscriptions(driver)
@@ -257,6 +258,30 @@ def run(driver):
     wait_for(driver, "#lang-switch").click()
     violations = csp_violations(driver)
     check(not violations, f"no console page made a request the CSP blocked: {violations}")
+
+
+def rejects(driver):
+    # Two records with a wrong check character, pushed as the police register would.
+    page = {"code": 0, "data": {"page": 1, "items": [
+        {"GMSFHM": "110105194912310021", "XM": "测试甲", "XB": "2", "YHZGX": "子", "HH": "9", "DJJG": "x"},
+        {"GMSFHM": "110105194912310031", "XM": "测试乙", "XB": "1", "YHZGX": "子", "HH": "9", "DJJG": "x"}]}}
+    status, pushed, _ = api("/v1/ingest/police-hukou", "POST", page)
+    check(status == 200 and pushed["totals"]["rejected"] == 2, f"two bad records pushed ({status})")
+    _, listed, _ = api("/v1/rejects", query={"status": "open", "adapter": "police-hukou", "limit": 1000})
+    rule = "citizen_id.check_character_mismatch"
+    expected = sum(1 for r in listed["rejects"] if [i["rule"] for i in r["issues"] if i.get("severity", "error") == "error"] == [rule])
+    go(driver, "rejects")
+    row = wait_for(driver, f'tr[data-group="police-hukou · {rule}"]')
+    count = row.find_elements(By.TAG_NAME, "td")[2].text.replace(",", "")
+    check(count == str(expected) and expected >= 2, f"the Rejects page groups {count} rejects under {rule}, the API lists {expected}")
+    row.find_element(By.CSS_SELECTOR, "button.link").click()
+    detail = wait_for(driver, "#reject-detail table")
+    check(rule in detail.text and "测试" not in detail.text, "a reject's problems are shown in full, without the record's values")
+    row = wait_for(driver, f'tr[data-group="police-hukou · {rule}"]')
+    row.find_element(By.CSS_SELECTOR, 'button[data-action="retry-group"]').click()
+    confirm_dialog(driver)
+    notice = wait_for(driver, ".notice")
+    check(f"{expected}" in notice.text and "0" in notice.text, f"retrying the group reports what the API answered: {notice.text}")
 
 
 def conflicts(driver):
