@@ -3,13 +3,30 @@
 // a full read with a stated purpose, written to the audit log by the hub like any disclosure.
 import { api } from './api.js';
 import { h, clear, table, time } from './dom.js';
-import { localized } from './i18n.js';
+import { localized, lang } from './i18n.js';
 
 export async function render(root, { t, dialog, notice }) {
   const catalog = await api('/v1/catalog');
   const resource = h('select', { id: 'record-resource' }, catalog.resources.map(r => h('option', { value: r.name }, `${localized(r.title) || r.name} (${r.name})`)));
   const key = h('input', { id: 'record-key', required: true, autocomplete: 'off', spellcheck: 'false' });
   const out = h('section', { class: 'panel', id: 'record-view', 'aria-live': 'polite' });
+
+  const codeTables = new Map();   // table name -> Map(code -> label), fetched once each
+  async function labelsFor(entity) {
+    const res = catalog.resources.find(r => r.name === entity.resource);
+    const tables = new Set((res ? res.fields : []).map(f => /^code\((.+)\)$/.exec(f.type)).filter(Boolean).map(m => m[1]));
+    await Promise.all([...tables].filter(name => !codeTables.has(name)).map(async name => {
+      try {
+        const table = await api(`/v1/catalog/codes/${encodeURIComponent(name)}`);
+        codeTables.set(name, new Map(table.codes.map(c => [c.code, lang() === 'en' && c.en ? c.en : c.label])));
+      } catch { codeTables.set(name, new Map()); }
+    }));
+  }
+  function codeLabel(field, value) {
+    const m = field && /^code\((.+)\)$/.exec(field.type);
+    const label = m && codeTables.get(m[1]) && codeTables.get(m[1]).get(String(value));
+    return label ? ` · ${label}` : '';
+  }
 
   function show(entity, revealed) {
     const res = catalog.resources.find(r => r.name === entity.resource);
@@ -35,7 +52,8 @@ export async function render(root, { t, dialog, notice }) {
       table([
         { label: t('field'), value: r => h('span', {}, r.field ? localized(r.field.description) || r.name : r.name, h('br'), h('small', { class: 'muted mono' }, r.name)) },
         { label: t('value'), value: r => h('span', { class: (entity.masked_fields || []).includes(r.name) ? 'masked-value' : '', 'data-field': r.name },
-          r.omitted ? '（' + t('omitted') + '）' : (r.value === null ? '—' : (typeof r.value === 'object' ? JSON.stringify(r.value) : String(r.value)))) },
+          r.omitted ? '（' + t('omitted') + '）' : (r.value === null ? '—' : (typeof r.value === 'object' ? JSON.stringify(r.value) : String(r.value))),
+          r.omitted || r.value === null ? null : h('small', { class: 'muted' }, codeLabel(r.field, r.value))) },
         { label: t('provenance'), value: r => { const p = fieldsOf[r.name]; return p ? `${p.department || ''} ${p.adapter || ''} · ${p.mapping || ''}${p.mapping_version ? ' v' + p.mapping_version : ''}` : '—'; } },
         { label: t('observedAt'), value: r => { const p = fieldsOf[r.name]; return p ? time(p.observed_at) : '—'; } },
       ], rows));
@@ -48,6 +66,7 @@ export async function render(root, { t, dialog, notice }) {
       const entity = id
         ? await api(`/v1/resources/${encodeURIComponent(res)}/${encodeURIComponent(id)}`, { query: { ...query, version } })
         : await api(`/v1/resources/${encodeURIComponent(res)}`, { query: { ...query, key: key.value.trim() } });
+      await labelsFor(entity);
       show(entity, !!reveal);
     } catch (e) {
       clear(out).append(h('p', { class: 'error', id: 'record-error' }, e.status === 404 ? t('notFound') : t('error', e.message)));
