@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "DemoDepartments", dependencies: ["Catalog", "Secrets", "HTTP", "HTTPClient", "Store", "Telemetry"], swiftSettings: strict),
         // Wiring: API, auth, lifecycle.
         .target(name: "Hub", dependencies: ["RecordStore", "Adapters", "Feed", "HTTPClient", "Store", "HTTP", "Telemetry", "Secrets", "Catalog", "Mapping"],
-                resources: [.copy("Resources/openapi.json")], swiftSettings: strict),
+                resources: [.copy("Resources/openapi.json"), .copy("Resources/console")], swiftSettings: strict),
         // Small command-line framework (subcommands, options, generated --help).
         .target(name: "CLIKit", swiftSettings: strict),
         .executableTarget(name: "recordonce", dependencies: ["Hub", "HTTP", "JSON5", "Adapters", "Feed", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),

@@ -75,13 +75,16 @@ public enum AuditLog {
     }
 
     /// Entries after `afterID`, oldest first, optionally for one actor or one entity.
-    public static func query(actor: String?, entityID: String?, afterID: Int64, limit: Int, in c: PostgresConnection) throws -> [AuditRecord] {
+    /// `since` and `until` bound the entry's time (inclusive, exclusive) when given.
+    public static func query(actor: String?, entityID: String?, afterID: Int64, limit: Int,
+                             since: Date? = nil, until: Date? = nil, in c: PostgresConnection) throws -> [AuditRecord] {
         try c.query("""
             SELECT id, time, actor, purpose, channel, first_position, last_position, action,
                    array_to_json(entity_ids)::text AS entity_ids, array_to_json(fields)::text AS fields
             FROM audit_log WHERE id > $1 AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR $3 = ANY (entity_ids))
+              AND ($5::timestamptz IS NULL OR time >= $5) AND ($6::timestamptz IS NULL OR time < $6)
             ORDER BY id LIMIT $4
-            """, [afterID, actor, entityID, limit]).rows.map { row in
+            """, [afterID, actor, entityID, limit, since, until]).rows.map { row in
             AuditRecord(id: try row.decode(Int64.self, "id"), time: try row.decode(Date.self, "time"),
                         entry: AuditEntry(actor: try row.decode(String.self, "actor"), purpose: try row.decode(String.self, "purpose"),
                                           channel: AuditEntry.Channel(rawValue: try row.decode(String.self, "channel")) ?? .pull,

@@ -37,6 +37,10 @@ public struct FeedRoutes: Sendable {
             response.headers.append(HTTPHeader("Location", "/v1/subscriptions/" + created.subscription.id))
             return response
         }
+        router.add(.POST, "/v1/subscriptions/preview") { request in
+            try requireAdmin(request)
+            return .jsonText(SubscriptionPreview.render(try request.decodeJSON(SubscriptionSpec.self), validator: subscriptions.validator))
+        }
         router.add(.GET, "/v1/subscriptions") { request in
             try requireAdmin(request)
             let list = try subscriptions.list()
@@ -73,8 +77,10 @@ public struct FeedRoutes: Sendable {
             let after = try int64(request, "after", default: 0)
             let limit = try int64(request, "limit", default: 100)
             guard (1...1000).contains(limit) else { throw HTTPError.badRequest("limit must be between 1 and 1000", code: "invalid_argument") }
+            let since = try time(request, "since"), until = try time(request, "until")
             let records = try reader.pool.withConnection {
-                try AuditLog.query(actor: request.query["actor"], entityID: request.query["entity_id"], afterID: after, limit: Int(limit), in: $0)
+                try AuditLog.query(actor: request.query["actor"], entityID: request.query["entity_id"], afterID: after, limit: Int(limit),
+                                   since: since, until: until, in: $0)
             }
             return .jsonText("{\"entries\":[" + records.map(SubscriptionJSON.render).joined(separator: ",")
                              + "],\"next\":\(records.last?.id ?? after)}")
@@ -214,6 +220,18 @@ public struct FeedRoutes: Sendable {
         guard let s = try subscriptions.get(id) else { throw HTTPError.forbidden("the subscription was removed") }
         guard s.status == .active else { throw HTTPError.forbidden("the subscription is \(s.status.rawValue)") }
         return s
+    }
+
+    /// An ISO 8601 time argument (`2026-12-04T15:00:00Z`), nil when absent.
+    private func time(_ request: Request, _ name: String) throws -> Date? {
+        guard let text = request.query[name], !text.isEmpty else { return nil }
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = formatter.date(from: text) else {
+            throw HTTPError.badRequest("\(name) must be an ISO 8601 time such as 2026-12-04T15:00:00Z", code: "invalid_argument")
+        }
+        return date
     }
 
     private func int64(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {

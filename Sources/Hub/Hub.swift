@@ -124,6 +124,9 @@ public final class Hub: @unchecked Sendable {
         RecordOnceMetrics(store: ingest.store).register(in: metrics)
         let scheduler = self.scheduler
         AdapterRoutes(registrations: adapters, auth: auth, wake: { scheduler?.wake() }).register(on: router)
+        StatsRoutes(pool: pool, catalog: registry.catalog, auth: auth).register(on: router)
+        CatalogRoutes(catalog: registry.catalog, auth: auth).register(on: router)
+        ConsoleRoutes.bundled().register(on: router)
         MappingRoutes(registrations: adapters, auth: auth, maxBody: configuration.maxIngestBody).register(on: router)
         ReplayRoutes(replayer: Replayer(ingest: ingest), auth: auth).register(on: router)
         let server = HTTPServer(host: configuration.host, port: configuration.port, router: router,

@@ -42,8 +42,7 @@ struct RecordRoutes {
             guard let entity = try store.entity(resource: resource, id: id, version: version) else {
                 throw HTTPError.notFound(version == nil ? "no \(resource) \(id)" : "no version \(version!) of \(resource) \(id)")
             }
-            try auditRead(entity)
-            return .jsonText(Self.json(entity, versions: try store.versions(resource: resource, id: id)))
+            return try read(entity, request)
         }
         router.add(.GET, "/v1/resources/{resource}") { request in
             let principal = try auth.principal(for: request)
@@ -59,8 +58,7 @@ struct RecordRoutes {
             guard let entity = try store.entity(resource: resource, identityKey: key) else {
                 throw HTTPError.notFound("no \(resource) with that key")
             }
-            try auditRead(entity)
-            return .jsonText(Self.json(entity, versions: try store.versions(resource: resource, id: entity.id)))
+            return try read(entity, request)
         }
         router.add(.GET, "/v1/rejects") { request in
             let adapter = try rejectsAdapter(request)
@@ -125,6 +123,33 @@ struct RecordRoutes {
         return .jsonText(w.json)
     }
 
+    /// An admin's read of a golden record: whole (`view=full`, the default) or under the
+    /// least-privilege policy (`view=masked`); either is written to the audit log, with the fields
+    /// it shows and the `purpose` given, before the answer is sent.
+    private func read(_ entity: EntityView, _ request: Request) throws -> Response {
+        let view = try Query.choice(request, "view", ["full", "masked"], default: "full")
+        let purpose = request.query["purpose"].flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } ?? "administration"
+        let versions = try store.versions(resource: entity.resource, id: entity.id)
+        guard view == "masked", let resource = ingest.registry.resource(named: entity.resource) else {
+            try feed?.auditAdminRead(entityIDs: [entity.id], fields: FeedService.fieldNames(ofRecord: entity.record), purpose: purpose)
+            return .jsonText(Self.json(entity, versions: versions))
+        }
+        let masked = MaskedView.apply(record: entity.record, resource: resource)
+        try feed?.auditAdminRead(entityIDs: [entity.id], fields: masked.fields, purpose: purpose + " (masked view)")
+        var w = JSONWriter()
+        w.string("id", entity.id)
+        w.string("resource", entity.resource)
+        w.string("identity_key", entity.identityKey)
+        w.number("version", entity.version)
+        w.raw("versions", "[" + versions.map(String.init).joined(separator: ",") + "]")
+        w.string("updated_at", Timestamp.iso8601(entity.updatedAt))
+        w.raw("record", masked.record)
+        w.raw("provenance", MaskedView.provenance(entity.provenance))
+        w.string("view", "masked")
+        w.strings("masked_fields", masked.masked)
+        return .jsonText(w.json)
+    }
+
     /// Whose rejects `GET /v1/rejects` lists: any (or `?adapter=`) for an admin; an adapter's
     /// token sees only its own (`?adapter=` may name only itself).
     private func rejectsAdapter(_ request: Request) throws -> String? {
@@ -138,12 +163,6 @@ struct RecordRoutes {
             return own
         case .subscriber: throw HTTPError.forbidden("this endpoint is for the hub's admins and the adapter's own token")
         }
-    }
-
-    /// Records an admin's read of a golden record in the audit log before answering.
-    private func auditRead(_ entity: EntityView) throws {
-        guard let feed else { return }
-        try feed.auditAdminRead(entityIDs: [entity.id], fields: FeedService.fieldNames(ofRecord: entity.record))
     }
 
     private func resourceName(_ request: Request) throws -> String {
