@@ -14,15 +14,19 @@ public struct EmbeddedPostgresOptions: Sendable {
     public var database: String
     /// fsync and synchronous commit on (production, demo) or off (throwaway test clusters).
     public var durable: Bool
+    /// PostgreSQL's max_connections: a hub needs its pool plus a few; a test cluster shared by
+    /// suites that run in parallel (each with hubs of their own) needs far more.
+    public var maxConnections: Int
 
     public init(dataDirectory: String, binDirectory: String? = nil,
                 systemUser: String = ProcessInfo.processInfo.environment["RECORDONCE_PG_USER"] ?? "recordonce",
-                database: String = "recordonce", durable: Bool = true) {
+                database: String = "recordonce", durable: Bool = true, maxConnections: Int = 200) {
         self.dataDirectory = dataDirectory
         self.binDirectory = binDirectory
         self.systemUser = systemUser
         self.database = database
         self.durable = durable
+        self.maxConnections = maxConnections
     }
 }
 
@@ -258,7 +262,7 @@ public final class EmbeddedPostgres: @unchecked Sendable {
             unix_socket_directories = '\(clusterDirectory)'
             unix_socket_permissions = 0700
             port = 5432
-            max_connections = 200
+            max_connections = \(options.maxConnections)
             shared_buffers = '256MB'
             max_wal_size = '2GB'
             logging_collector = off

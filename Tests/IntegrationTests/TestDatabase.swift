@@ -44,7 +44,7 @@ enum TestDatabase {
             let folder = "/tmp/ro-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o755])
-            let postgres = try EmbeddedPostgres(options: EmbeddedPostgresOptions(dataDirectory: folder, durable: false))
+            let postgres = try EmbeddedPostgres(options: EmbeddedPostgresOptions(dataDirectory: folder, durable: false, maxConnections: 1000))
             try postgres.start()
             TestClusterCleanup.register(postgres, folder: folder)
             return Cluster(url: { postgres.url(database: $0) }, embedded: postgres)
