@@ -40,7 +40,8 @@ struct SystemRoutes {
     }()
 
     /// 200 when the database answers and every migration is applied, 503 (with the reason) otherwise.
-    /// A pooled connection broken by a database restart is retried once on a fresh one.
+    /// A pooled connection broken by a database restart means every idle one is: they are dropped
+    /// and the check is tried once more on a fresh connection.
     func readiness() -> Response {
         if case .restarting(let attempts)? = supervisor?.state {
             return unavailable("embedded database restarting after a crash (\(attempts) failed attempts so far)")
@@ -56,6 +57,7 @@ struct SystemRoutes {
                 return feedReadiness(feedPool)
             } catch let error as PostgresError where error.isRetriable {
                 lastError = error
+                pool.discardIdle()
             } catch {
                 lastError = error
                 break
