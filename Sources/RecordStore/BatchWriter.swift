@@ -551,7 +551,7 @@ extension BatchWriter {
             let rows = try connection.query("""
                 INSERT INTO match_cases (adapter, department, mapping, mapping_version, resource, source_key, position, record, blocks,
                                          auto_link, outcome, candidates, score)
-                SELECT $1, $2, $3, $4, r, k, pos, rec::jsonb, string_to_array(b, ','), t, o, c::jsonb, NULLIF(s, -2)
+                SELECT $1, $2, $3, $4, r, k, pos, rec::json, string_to_array(b, ','), t, o, c::json, NULLIF(s, -2)
                 FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::float8[], $11::text[], $12::text[], $13::float8[])
                     AS u(r, k, pos, rec, b, t, o, c, s)
                 ON CONFLICT (adapter, resource, source_key) WHERE status = 'open' DO UPDATE
