@@ -115,9 +115,7 @@ enum MatchIndex {
     /// The one candidate safe to link without review: the only one at or above the threshold,
     /// with no rule that disagrees.
     static func autoLink(_ candidates: [Candidate], threshold: Double) -> Candidate? {
-        let qualifying = candidates.filter { $0.score >= threshold }
-        guard qualifying.count == 1, !qualifying[0].disagrees else { return nil }
-        return qualifying[0]
+        Matcher.autoLinkChoice(candidates.map { ($0.score, $0.disagrees) }, threshold: threshold).map { candidates[$0] }
     }
 
     /// Why a keyless record went to review.

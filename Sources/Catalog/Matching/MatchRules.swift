@@ -114,6 +114,14 @@ public struct Matcher: Sendable {
         }
     }
 
+    /// The one candidate safe to link without review, by index: the only one at or above the
+    /// threshold, with no rule that disagrees. Nil sends the record to review.
+    public static func autoLinkChoice(_ candidates: [(score: Double, disagrees: Bool)], threshold: Double) -> Int? {
+        let qualifying = candidates.indices.filter { candidates[$0].score >= threshold }
+        guard qualifying.count == 1, !candidates[qualifying[0]].disagrees else { return nil }
+        return qualifying[0]
+    }
+
     /// A candidate's score in [-1, 1]: (agreeing weight - disagreeing weight) / total weight,
     /// with each rule's verdict.
     public func score(_ record: [String: String], _ candidate: [String: String]) -> (score: Double, agreement: [(field: String, agreement: RuleAgreement)]) {
