@@ -578,9 +578,9 @@ extension BatchWriter {
         return events
     }
 
-    /// Open cases that share a blocking key with an entity this batch wrote, and that every
-    /// compared rule of the case's record now confirms (score at or above the case's threshold,
-    /// no disagreement, only one such entity): linked automatically, the case says so.
+    /// Open cases that share a blocking key with an entity this batch wrote, when that entity is
+    /// now the case's one safe candidate among all (score at or above the case's threshold, no
+    /// disagreeing rule, no other candidate at the threshold): linked automatically, the case says so.
     mutating func linkOpenCases(into result: inout BatchOutcome) throws -> [NewChangeEvent] {
         var latest: [String: (resource: String, record: String)] = [:]
         for w in written where rules.matchers[w.resource] != nil { latest[w.id] = (w.resource, w.record) }
@@ -608,21 +608,15 @@ extension BatchWriter {
             }
             var groups: [String: (source: (id: String, department: String), bound: [String: [Bound]], order: [(resource: String, key: String)])] = [:]
             var settled: [(id: Int64, entity: String, score: Double)] = []
-            for row in open {
-                let caseValues = MatchIndex.values(json: row["record"]!)
-                var found: [String: [String]] = [:]
-                let caseBlocks = Set((row["blocks"] ?? "").split(separator: ",").map(String.init))
-                for b in MatchIndex.blocks(matcher, resource: resource, values: caseValues) where caseBlocks.contains(b.hash) {
-                    for id in byBlock[b.hash] ?? [] { found[id, default: []].append(b.rule) }
-                }
+            // Every candidate of each case counts, not only the entities this batch wrote: a case
+            // is linked only when the one safe candidate among all of them is one of ours.
+            let caseValues = open.map { MatchIndex.values(json: $0["record"]!) }
+            let allCandidates = try MatchIndex.candidates(resource: resource, records: caseValues, matcher: matcher, in: connection)
+            for (i, row) in open.enumerated() {
                 let threshold = Double(row["auto_link"] ?? "") ?? MatchSettings.defaultAutoLink
-                let agreeing = found.keys.sorted().compactMap { id -> (String, Double, String)? in
-                    let (score, agreement) = matcher.score(caseValues, values[id]!)
-                    guard score >= threshold, !agreement.contains(where: { $0.agreement == .disagree }) else { return nil }
-                    return (id, score, found[id]![0])
-                }
-                guard agreeing.count == 1, let key = keys[agreeing[0].0], let caseID = Int64(row["id"]!) else { continue }
-                let (entity, score, rule) = agreeing[0]
+                guard let chosen = MatchIndex.autoLink(allCandidates[i], threshold: threshold), values[chosen.entityID] != nil,
+                      let key = keys[chosen.entityID], let caseID = Int64(row["id"]!) else { continue }
+                let (entity, score, rule) = (chosen.entityID, chosen.score, chosen.foundBy[0])
                 let note = MatchNote(rule: rule, score: score, matchCase: caseID, by: "auto")
                 let provenance = FieldProvenance(adapter: row["adapter"]!, department: row["department"]!, sourceKey: row["source_key"]!,
                                                  mappingID: row["mapping"]!, mappingVersion: Int(row["mapping_version"]!) ?? 0,

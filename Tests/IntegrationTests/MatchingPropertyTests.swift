@@ -53,12 +53,26 @@ import Testing
 
     @Test(arguments: [1, 7, 42])
     func noRecordIsLinkedToTheWrongPerson(seed: Int) async throws {
+        let wrong = try await wrongLinks(seed: seed, matchable: "true")
+        #expect(wrong.isEmpty, "seed \(seed): wrong links \(wrong)")
+    }
+
+    /// The same generator finds the failure when the threshold lets name, birth date and sex
+    /// suffice (so the property above is not vacuous): namesakes born the same day get linked.
+    @Test func aLaxThresholdLinksNamesakesWrongly() async throws {
+        var found = 0
+        for seed in [1, 7, 42] { found += try await wrongLinks(seed: seed, matchable: "{ autoLink: 0.7 }").count }
+        #expect(found > 0)
+    }
+
+    /// The keys of hotline records linked to someone other than their true person.
+    func wrongLinks(seed: Int, matchable: String) async throws -> [String] {
         var r = Random(state: UInt64(seed))
         var residents: [Resident] = []
         for _ in 0..<48 {
             residents.append(Resident(name: r.pick(Self.names), sex: r.pick(["1", "2"]), dob: r.pick(Self.dates), division: r.pick(Self.divisions)))
         }
-        let hub = try MatchingHub()
+        let hub = try MatchingHub(hotlineMatchable: matchable)
         let police = residents.enumerated().map { i, p in
             ["key": "p\(i)", "id": StewardshipHub.citizenID(i), "name": p.name, "sex": p.sex, "dob": p.dob, "division": p.division]
         }
@@ -94,6 +108,7 @@ import Testing
         let answer = try await hub.push("mt-hotline", hotline)
 
         var linked = 0, queued = 0
+        var wrong: [String] = []
         for record in hotline {
             let key = record["key"]!
             let outcome = MatchingHub.outcome(answer, key: key)
@@ -102,8 +117,7 @@ import Testing
             if rules.contains("match.linked") {
                 linked += 1
                 let to = (outcome?["entities"] as? [String])?.first
-                #expect(truth[key] != nil, "seed \(seed): impostor \(key) was linked to \(to ?? "?")")
-                if let i = truth[key] { #expect(to == entity[i], "seed \(seed): \(key) linked to the wrong person") }
+                if truth[key].flatMap({ entity[$0] }) != to { wrong.append(key) }
             } else {
                 #expect(rules.contains("match.queued"), "seed \(seed) \(key): \(rules)")
                 queued += 1
@@ -111,6 +125,9 @@ import Testing
         }
         // Not vacuous: some damaged records were linked, and every one not linked waits in the queue.
         #expect(linked > 0, "seed \(seed): nothing was linked")
-        #expect(try await hub.matches().count == queued)
+        // Cases of this batch may close in it when a link made its one safe candidate clear.
+        let open = try await hub.matches().count
+        #expect(matchable == "true" ? open == queued : open <= queued, "seed \(seed)")
+        return wrong
     }
 }

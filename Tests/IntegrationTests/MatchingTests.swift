@@ -61,6 +61,10 @@ import Testing
         // Redelivering the same content changes nothing; the case stays one.
         try await hub.push("mt-hotline", [["key": "h-none", "name": "赵六", "sex": "2", "dob": "2001-07-08", "marital": "10"]])
         #expect(try await hub.matches().count == 3)
+        // A clean-key record for one of the two namesakes gives it a new version: the case stays
+        // open, because the other namesake is as good a candidate.
+        try await hub.push("mt-hotline", [["key": "h-clean3", "id": StewardshipHub.citizenID(3), "marital": "20"]])
+        #expect(try await hub.matches().contains { $0["source_key"] as? String == "h-ambiguous" })
     }
 
     @Test func linkAndRejectCasesAreAuditedAndApplied() async throws {
