@@ -109,6 +109,7 @@ struct BatchWriter {
         try MatchIndex.refresh(written, rules: rules, in: connection)
         if !keyless.isEmpty { events += try match(keyless, into: &result) }
         events += try linkOpenCases(into: &result)
+        try closeCasesOfRedeliveredRecords(keyless: Set(keyless.map(\.index)))
 
         // 5. Rejects, landing, checkpoint, then the change log.
         try writeRejects()
@@ -646,6 +647,27 @@ extension BatchWriter {
         }
         if !events.isEmpty { try MatchIndex.refresh(written, rules: rules, in: connection) }
         return events
+    }
+
+    /// An open case whose source record came again, now with a usable key, is settled by it: the
+    /// record went to its entity like any other, and the case says so.
+    mutating func closeCasesOfRedeliveredRecords(keyless: Set<Int>) throws {
+        var keys: [String] = [], resources: [String] = [], entities: [String] = []
+        for (index, outcome) in outcomes.enumerated() where !keyless.contains(index) {
+            guard let outcome, outcome.status == .accepted, let key = outcome.sourceKey else { continue }
+            for reference in outcome.entities {
+                let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2, rules.matchers[parts[0]] != nil else { continue }
+                keys.append(key); resources.append(parts[0]); entities.append(parts[1])
+            }
+        }
+        guard !keys.isEmpty else { return }
+        try connection.execute("""
+            UPDATE match_cases c SET status = 'linked', linked_entity = u.e, decided_by = 'auto', decided_at = now(), updated_at = now(),
+                   reason = 'the source record arrived again with a usable identity key'
+            FROM unnest($2::text[], $3::text[], $4::uuid[]) AS u(k, r, e)
+            WHERE c.status = 'open' AND c.adapter = $1 AND c.resource = u.r AND c.source_key = u.k
+            """, [adapter.id, keys, resources, entities])
     }
 
     /// Applies one case's record to the entity an admin named, as if it had arrived with its key

@@ -133,6 +133,12 @@ import Testing
         #expect(person.member("provenance", "marital_status", "match", "case") as? Int == early["id"] as? Int)
         // The other case disagrees on sex: it stays open.
         #expect(all.first { $0["source_key"] as? String == "h-other" }?["status"] as? String == "open")
+        // The hotline sends that note again, now with a clean ID: the record is stored and its case closes.
+        try await hub.push("mt-hotline", [["key": "h-other", "id": StewardshipHub.citizenID(8), "name": "孫麗", "sex": "1", "dob": "1975-11-30", "marital": "20"]])
+        let other = try #require(try await hub.matches("status=all").first { $0["source_key"] as? String == "h-other" })
+        let person8 = try await hub.person(StewardshipHub.citizenID(8))
+        #expect(other["status"] as? String == "linked" && other.member("decision", "entity_id") as? String == person8["id"] as? String)
+        #expect((other.member("decision", "reason") as? String)?.contains("arrived again") == true)
     }
 
     @Test func withoutMatchableAKeylessRecordIsStillRejected() async throws {
