@@ -599,7 +599,7 @@ extension BatchWriter {
             guard !byBlock.isEmpty else { continue }
             let open = try connection.query("""
                 SELECT c.id, c.adapter, c.department, c.source_key, c.mapping, c.mapping_version, c.record::text AS record,
-                       array_to_string(c.blocks, ',') AS blocks, c.auto_link
+                       c.auto_link
                 FROM match_cases c WHERE c.status = 'open' AND c.resource = $1 AND c.blocks && $2::text[]
                 ORDER BY c.id FOR UPDATE
                 """, [resource, Array(byBlock.keys)]).rows

@@ -104,7 +104,7 @@ extension RecordStore {
         guard let locked = try Self.matchCase(id: id, in: c, lock: true) else { throw MatchCaseError.noCase(id) }
         guard locked.status == "open" else { throw MatchCaseError.notOpen(id: id, status: locked.status) }
         // The score and rule of the named entity when it was a candidate; else the admin's own judgement.
-        let candidate = MatchIndex.values(candidates: locked.candidates, entity: entityID)
+        let candidate = MatchIndex.candidate(in: locked.candidates, entity: entityID)
         let note = MatchNote(rule: candidate?.rule ?? "review", score: candidate?.score ?? 0, matchCase: id, by: by)
         let observedAt = Timestamp.iso8601(Date())
         let provenance = FieldProvenance(adapter: locked.adapter, department: locked.department, sourceKey: locked.sourceKey,
@@ -133,7 +133,7 @@ extension RecordStore {
 
 extension MatchIndex {
     /// The rule that found `entity` and its score, from a case's stored candidates.
-    static func values(candidates: String, entity: String) -> (rule: String, score: Double)? {
+    static func candidate(in candidates: String, entity: String) -> (rule: String, score: Double)? {
         guard case .array(let list)? = try? JSON5.parseJSON(candidates) else { return nil }
         for c in list where c["entity_id"]?.stringValue == entity {
             guard case .array(let rules)? = c["found_by"] else { continue }
