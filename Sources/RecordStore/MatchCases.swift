@@ -142,3 +142,34 @@ extension MatchIndex {
         return nil
     }
 }
+
+extension RecordStore {
+    /// Writes the blocking keys of every entity of a resource with match rules that has none
+    /// (entities stored before migration 0013). Pages of `pageSize`, each in its own transaction with the entities
+    /// locked and read again, so a concurrent batch's newer keys are never overwritten by older ones.
+    public func indexMissingMatchKeys(pageSize: Int = 5_000) throws -> Int {
+        let resources = rules.matchers.keys.sorted()
+        guard !resources.isEmpty else { return 0 }
+        var total = 0
+        var after = "00000000-0000-0000-0000-000000000000"
+        while true {
+            let ids: [String] = try pool.withConnection { c in
+                try c.query("""
+                    SELECT e.id FROM entities e
+                    WHERE e.resource = ANY($1::text[]) AND e.id > $2::uuid
+                      AND NOT EXISTS (SELECT 1 FROM match_keys k WHERE k.entity_id = e.id)
+                    ORDER BY e.id LIMIT $3
+                    """, [resources, after, pageSize]).rows.compactMap { $0["id"] }
+            }
+            guard let last = ids.last else { return total }
+            try pool.transaction { c in
+                let rows = try c.query("SELECT id, resource, record::text AS record FROM entities WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+                                       [ids]).rows
+                try MatchIndex.refresh(rows.map { ($0["id"]!, $0["resource"]!, $0["record"]!) }, rules: rules, in: c)
+            }
+            total += ids.count
+            after = last
+            if ids.count < pageSize { return total }
+        }
+    }
+}

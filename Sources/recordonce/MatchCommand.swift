@@ -1,5 +1,8 @@
 import CLIKit
 import Foundation
+import Hub
+import RecordStore
+import Store
 
 /// `recordonce match list|show|link|reject`: the review queue of records that arrived without a
 /// usable identity key, on a running hub over its HTTP API (guide: docs/stewardship.md).
@@ -15,7 +18,7 @@ let matchCommand = Command(
     arrived with the entity's key; rejecting keeps it out. Both need a reason and are audited.
     Talks to the hub at --url with the admin token (RECORDONCE_ADMIN_TOKEN or <data-dir>/admin.token).
     """,
-    subcommands: [matchListCommand, matchShowCommand, matchLinkCommand, matchRejectCommand]
+    subcommands: [matchListCommand, matchShowCommand, matchLinkCommand, matchRejectCommand, matchReindexCommand]
 )
 
 let matchListCommand = Command(
@@ -93,5 +96,31 @@ let matchRejectCommand = Command(
     }
     if args.value("format") == "json" { printJSON(body); return ExitCode.success }
     print("match case \(id) \(object(body)["status"] ?? "")")
+    return ExitCode.success
+}
+
+let matchReindexCommand = Command(
+    "reindex",
+    abstract: "Write the blocking keys of stored entities that have none (run once after upgrading to matching).",
+    discussion: """
+    Candidates for a record without a usable key are found only through the blocking-key index,
+    which the hub writes whenever an entity gets a new version. Entities stored before the
+    matching migration (0013) are not in it until then; this command indexes every entity of a
+    resource with match rules that has no key, in pages, on the database directly (the hub may
+    keep running), and prints how many. A change of the blocking rules reaches an entity that
+    already has keys at its next version.
+    """,
+    options: HubOptions.database + HubOptions.content.filter { $0.name != "adapters" } + HubOptions.logging
+) { args in
+    let configuration = try HubOptions.configuration(args)
+    let logger = HubOptions.logger(args, label: "match-reindex")
+    let registry = try IngestRegistry.catalogOnly(catalogDirectory: configuration.catalogDirectory,
+                                                  mappingsDirectory: configuration.mappingsDirectory)
+    let database = try HubDatabase.open(configuration, logger: logger)
+    defer { database.close() }
+    let pool = ConnectionPool(url: database.url, maxConnections: 2)
+    defer { pool.close() }
+    let indexed = try RecordStore(pool: pool, rules: registry.rules).indexMissingMatchKeys()
+    print("indexed the blocking keys of \(indexed) entit\(indexed == 1 ? "y" : "ies")")
     return ExitCode.success
 }

@@ -141,6 +141,23 @@ import Testing
         #expect((other.member("decision", "reason") as? String)?.contains("arrived again") == true)
     }
 
+    @Test func entitiesWithoutBlockingKeysAreFoundAfterReindexing() async throws {
+        let hub = try MatchingHub()
+        try await hub.push("mt-police", [Self.police(0, name: "张三"), Self.police(1, name: "王五", dob: "1990-01-02")])
+        // As if stored before migration 0013: no blocking keys.
+        try hub.test.hub.pool.withConnection { c in try c.execute("DELETE FROM match_keys") }
+        let before = try await hub.push("mt-hotline", [["key": "h1", "name": "张三", "sex": "1", "dob": "1985-03-12", "division": Self.division, "marital": "20"]])
+        #expect(M.rules(M.outcome(before, key: "h1")).contains("match.queued"))
+        #expect(try hub.test.hub.ingest.store.indexMissingMatchKeys(pageSize: 1) == 2)
+        // The command does the same on the database directly; nothing is left to index.
+        let url = try #require(hub.test.hub.configuration.databaseURL)
+        let run = try Binary.run(["match", "reindex", "--database-url", url, "--catalog", RepositoryRoot.path + "/mappings/catalog",
+                                  "--mappings", RepositoryRoot.path + "/mappings"])
+        #expect(run.status == 0 && run.stdout == "indexed the blocking keys of 0 entities\n", "\(run.stdout)\(run.stderr)")
+        let after = try await hub.push("mt-hotline", [["key": "h2", "name": "张三", "sex": "1", "dob": "1985-03-12", "division": Self.division, "marital": "20"]])
+        #expect(M.rules(M.outcome(after, key: "h2")).contains("match.linked"))
+    }
+
     @Test func withoutMatchableAKeylessRecordIsStillRejected() async throws {
         let hub = try MatchingHub(hotlineMatchable: "false")
         let response = try await httpRequest(hub.base + "/v1/ingest/mt-hotline", method: "POST", token: hub.token,
