@@ -121,6 +121,7 @@ public final class Hub: @unchecked Sendable {
         RecordRoutes(ingest: ingest, auth: auth, maxIngestBody: configuration.maxIngestBody, adapters: adapterStore,
                      feed: feed, feedRoutes: feedRoutes).register(on: router)
         StewardshipRoutes(store: ingest.store, catalog: registry.catalog, auth: auth).register(on: router)
+        MatchRoutes(ingest: ingest, auth: auth).register(on: router)
         RecordOnceMetrics(store: ingest.store).register(in: metrics)
         let scheduler = self.scheduler
         AdapterRoutes(registrations: adapters, auth: auth, wake: { scheduler?.wake() }).register(on: router)

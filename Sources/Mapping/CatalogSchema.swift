@@ -4,10 +4,12 @@ extension MappingSchema {
     /// The mapping engine's view of a loaded catalog: resources, code tables and its identifier rules.
     public init(catalog: Catalog) {
         let resources = catalog.resources.map { resource in
-            TargetResource(name: resource.name, identityKey: resource.identityKey, fields: resource.fields.map { field in
+            var target = TargetResource(name: resource.name, identityKey: resource.identityKey, fields: resource.fields.map { field in
                 TargetField(name: field.name, type: TargetType(field.type), required: field.required,
                             identifierRule: field.identifierRule?.rawValue)
             })
+            target.hasMatchRules = resource.matching != nil
+            return target
         }
         var tables: [String: Set<String>] = [:]
         for table in catalog.codeTables { tables[table.name] = Set(table.entries.map(\.code)) }

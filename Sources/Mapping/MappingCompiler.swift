@@ -110,9 +110,15 @@ struct SchemaChecker {
                         "required fields of \(resource.name) are not mapped: \(missing.joined(separator: ", ")) (set partial: true if this source only updates some facts)")
             }
         }
-        return CompiledOutput(resource: resource.name, when: output.when.flatMap { compileCondition($0, "\(output.path).when", rootContext: true) },
-                              each: output.each.map { slotted($0, rootContext: true) }, fields: fields.sorted { $0.0 < $1.0 }.map(\.1),
-                              identityKey: resource.identityKey, partial: output.partial)
+        if output.matchable != nil, !resource.hasMatchRules {
+            problem(output.position, "\(output.path).matchable", "mapping.not_matchable",
+                    "\(resource.name) declares no match rules in the catalog, so its records cannot be matched without their identity key")
+        }
+        let compiled = CompiledOutput(resource: resource.name, when: output.when.flatMap { compileCondition($0, "\(output.path).when", rootContext: true) },
+                                      each: output.each.map { slotted($0, rootContext: true) }, fields: fields.sorted { $0.0 < $1.0 }.map(\.1),
+                                      identityKey: resource.identityKey, partial: output.partial)
+        compiled.matchable = output.matchable
+        return compiled
     }
 
     mutating func compileField(_ field: FieldSpec, target: TargetField, resource: TargetResource, rootContext: Bool) -> CompiledField? {

@@ -29,6 +29,11 @@ public final class MappingPlan: @unchecked Sendable {
         outputs.flatMap { output in output.fields.map { (output.resource, $0.name) } }
     }
 
+    /// The thresholds of the output for this resource when it is matchable (nil: not matchable).
+    public func matchSettings(resource: String) -> MatchSettings? {
+        outputs.first { $0.resource == resource && $0.matchable != nil }?.matchable
+    }
+
     /// Compiles a mapping file's text; throws every problem at once.
     public static func compile(text: String, file: String, schema: MappingSchema) throws(MappingCompileError) -> MappingPlan {
         let (plan, problems) = MappingCompiler.compile(text: text, file: file, schema: schema)
@@ -90,6 +95,8 @@ final class CompiledOutput: @unchecked Sendable {
     let fields: [CompiledField]
     let identityKey: [String]
     let partial: Bool
+    /// Set when a missing or invalid identity key sends the record to matching instead of rejecting it.
+    var matchable: MatchSettings?
 
     init(resource: String, when: CompiledCondition?, each: SourcePath?, fields: [CompiledField], identityKey: [String], partial: Bool) {
         self.resource = resource
@@ -109,7 +116,9 @@ final class CompiledOutput: @unchecked Sendable {
         for field in fields {
             switch field.evaluate(scope, rules: rules) {
             case .missing:
-                if field.isIdentity {
+                if field.isIdentity, matchable != nil {
+                    result.issues.append(field.issue(record, "identity.matching", "identity key field has no value; the record goes to matching", .warning, nil))
+                } else if field.isIdentity {
                     failed = true
                     result.issues.append(field.issue(record, "identity.missing", "identity key field has no value; the record cannot be matched", .error, nil))
                 } else if field.required && !partial {
@@ -124,7 +133,9 @@ final class CompiledOutput: @unchecked Sendable {
                 if field.isIdentity { identity[field.name] = v.text }
                 result.issues.append(field.issue(record, problem.rule, problem.message, .warning, problem.raw))
             case .invalid(let problem):
-                if field.rejectOnInvalid {
+                if field.isIdentity, matchable != nil {
+                    result.issues.append(field.issue(record, problem.rule, problem.message + "; the record goes to matching", .warning, problem.raw))
+                } else if field.rejectOnInvalid {
                     failed = true
                     result.issues.append(field.issue(record, problem.rule, problem.message, .error, problem.raw))
                 } else {

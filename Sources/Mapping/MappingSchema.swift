@@ -26,6 +26,8 @@ public struct TargetResource: Sendable {
     public var identityKey: [String]
     /// Fields in catalog order: canonical records list their fields in this order.
     public var fields: [TargetField]
+    /// The catalog declares match rules for the resource, so outputs may be `matchable`.
+    public var hasMatchRules = false
 
     public init(name: String, identityKey: [String], fields: [TargetField]) {
         self.name = name

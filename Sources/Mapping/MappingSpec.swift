@@ -45,6 +45,18 @@ public struct OutputSpec: Sendable {
     /// The output updates some facts of an existing entity: required fields need not be mapped.
     public var partial: Bool
     public var fields: [FieldSpec]
+    /// Records whose identity key is missing or invalid go through matching instead of being rejected.
+    public var matchable: MatchSettings? = nil
+}
+
+/// A matchable output's thresholds (`matchable: true` or `matchable: { autoLink: 0.9 }`).
+public struct MatchSettings: Sendable, Hashable {
+    /// The safe default: a candidate is linked without review only when every rule that can be
+    /// compared agrees and they carry at least this share of the weight.
+    public static let defaultAutoLink = 0.8
+    /// The lowest score at which a single candidate is linked without review (and only when no rule disagrees).
+    public var autoLink: Double
+    public init(autoLink: Double = MatchSettings.defaultAutoLink) { self.autoLink = autoLink }
 }
 
 /// How one canonical field gets its value.

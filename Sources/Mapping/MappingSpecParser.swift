@@ -183,7 +183,7 @@ struct MappingSpecParser {
             problem(node, path, "mapping.type", "expected an output object")
             return nil
         }
-        checkKeys(node, path, allowed: ["resource", "description", "when", "each", "partial", "fields"])
+        checkKeys(node, path, allowed: ["resource", "description", "when", "each", "partial", "fields", "matchable"])
         let resource = string(node["resource"], "\(path).resource", required: true) ?? ""
         let when = node["when"].flatMap { parseCondition($0, "\(path).when") }
         let each = node["each"].flatMap { sourcePath($0, "\(path).each") }
@@ -201,8 +201,27 @@ struct MappingSpecParser {
         } else {
             problem(node["fields"] ?? node, "\(path).fields", "mapping.missing_key", "an output needs a 'fields' object")
         }
-        return OutputSpec(resource: resource, position: (node.member("resource")?.value.position) ?? node.position, path: path,
-                          when: when, each: each, partial: partial, fields: fields)
+        var output = OutputSpec(resource: resource, position: (node.member("resource")?.value.position) ?? node.position, path: path,
+                                when: when, each: each, partial: partial, fields: fields)
+        if let m = node["matchable"] { output.matchable = parseMatchable(m, "\(path).matchable") }
+        return output
+    }
+
+    /// `matchable: true` (default thresholds), `false`, or `{ autoLink: 0.9 }`.
+    mutating func parseMatchable(_ node: JSONNode, _ path: String) -> MatchSettings? {
+        if let b = node.boolValue { return b ? MatchSettings() : nil }
+        guard node.members != nil else {
+            problem(node, path, "mapping.type", "expected true, false or { autoLink: 0.8 }")
+            return nil
+        }
+        checkKeys(node, path, allowed: ["autoLink"])
+        var settings = MatchSettings()
+        if let a = node["autoLink"] {
+            if let v = a.numberText.flatMap(Double.init), v > 0, v <= 1 { settings.autoLink = v } else {
+                problem(a, "\(path).autoLink", "mapping.type", "autoLink is a score above 0 and at most 1")
+            }
+        }
+        return settings
     }
 
     mutating func parseField(_ node: JSONNode, target: String, keyPosition: SourcePosition, _ path: String) -> FieldSpec? {

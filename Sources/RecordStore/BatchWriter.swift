@@ -1,4 +1,5 @@
 import Adapters
+import Catalog
 import Foundation
 import JSON5
 import Mapping
@@ -20,6 +21,8 @@ struct BatchWriter {
     /// Landing rows that already exist (updated in place; the rest are new and sent with COPY).
     private var landedBefore = Set<LandingKey>()
     private var rejects: [(key: String?, position: String, issues: String, record: String?, fingerprint: [UInt8])] = []
+    /// Entities given a new version by this writer, with their record (for the blocking-key index).
+    private var written: [(id: String, resource: String, record: String)] = []
 
     init(connection: PostgresConnection, rules: StoreRules, adapter: AdapterDeclaration, plan: MappingPlan, observedAt: String) {
         self.connection = connection
@@ -60,6 +63,7 @@ struct BatchWriter {
         // 2. Mapping.
         var bound: [String: [Bound]] = [:]   // "resource\u{1F}key" -> observations
         var entityOrder: [(resource: String, key: String)] = []
+        var keyless: [Keyless] = []
         for p in toMap {
             let result = p.mapped ?? plan.apply(p.record)
             let problems = result.issues.map {
@@ -75,6 +79,10 @@ struct BatchWriter {
             var keyed: [(String, String, CanonicalRecord)] = []
             for record in result.records {
                 guard let key = rules.identityKey(resource: record.resource, identity: record.identity) else {
+                    if plan.matchSettings(resource: record.resource) != nil, rules.matchers[record.resource] != nil {
+                        keyless.append(Keyless(index: p.index, record: record, key: p.key, position: position))
+                        continue
+                    }
                     identityProblems.append(RecordOutcome.Problem(field: record.resource, rule: "identity.missing",
                                                                   message: "the identity key of \(record.resource) is incomplete", severity: "error"))
                     continue
@@ -101,9 +109,14 @@ struct BatchWriter {
             land(p, status: "accepted")
         }
 
-        // 3-4. Identity resolution and survivorship.
+        // 3-4. Identity resolution and survivorship; then matching of records without a usable
+        // key (against entities as this batch left them), and open cases a clean key now settles.
         var result = BatchOutcome()
-        let events = try merge(bound: bound, order: entityOrder, into: &result)
+        var events = try merge(bound: bound, order: entityOrder, into: &result)
+        try MatchIndex.refresh(written, rules: rules, in: connection)
+        if !keyless.isEmpty { events += try match(keyless, into: &result) }
+        events += try linkOpenCases(into: &result)
+        try closeCasesOfRedeliveredRecords(keyless: Set(keyless.map(\.index)))
 
         // 5. Rejects, landing, checkpoint, then the change log.
         try writeRejects()
@@ -225,8 +238,9 @@ struct BatchWriter {
     }
 
     private mutating func merge(bound: [String: [Bound]], order: [(resource: String, key: String)],
-                                into result: inout BatchOutcome) throws -> [NewChangeEvent] {
+                                into result: inout BatchOutcome, source: (id: String, department: String)? = nil) throws -> [NewChangeEvent] {
         guard !order.isEmpty else { return [] }
+        let acting = source ?? (adapter.id, adapter.department)
         // Lock in one global order so that concurrent batches never wait on each other in a cycle.
         let sorted = order.sorted { ($0.resource, $0.key) < ($1.resource, $1.key) }
         var existing = try lockExisting(sorted)
@@ -308,10 +322,11 @@ struct BatchWriter {
                       opened.map { GoldenRecordCodec.conflictSide($0.conflict.challenger) },
                       opened.map(\.conflict.challenger.provenance.adapter)])
         }
-        try supersede(outcomes, disputed: Set(conflicts.map { $0.entity + "\u{1F}" + $0.conflict.field }))
-        try tally.write(department: adapter.department, in: connection)
-        result.versionsWritten = all.count
-        result.conflicts = opened.count
+        try supersede(outcomes, disputed: Set(conflicts.map { $0.entity + "\u{1F}" + $0.conflict.field }), adapterID: acting.id)
+        try tally.write(department: acting.department, in: connection)
+        result.versionsWritten += all.count
+        result.conflicts += opened.count
+        written += all.map { ($0.id, $0.merged.resource, $0.merged.record) }
         // Events in the batch's key order, the same order however the batch raced.
         return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
             NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
@@ -359,7 +374,7 @@ struct BatchWriter {
 
     /// Closes open conflicts of these entities whose disagreement went away: the golden value is
     /// now the challenger's, or the challenger (this batch's adapter) now sends the golden value.
-    private func supersede(_ outcomes: [String: Outcome], disputed: Set<String>) throws {
+    private func supersede(_ outcomes: [String: Outcome], disputed: Set<String>, adapterID: String) throws {
         guard !outcomes.isEmpty else { return }
         let open = try connection.query("""
             SELECT id, entity_id, field, challenger_adapter, (challenger -> 'value')::text AS challenger
@@ -369,7 +384,7 @@ struct BatchWriter {
         for row in open.rows {
             guard let o = outcomes[row["entity_id"]!], let field = row["field"], let golden = o.fields[field]?.value else { continue }
             let challenger = try Self.literal(row["challenger"]!)
-            let agrees = row["challenger_adapter"] == adapter.id && o.sent[field] == golden
+            let agrees = row["challenger_adapter"] == adapterID && o.sent[field] == golden
                 && !disputed.contains(row["entity_id"]! + "\u{1F}" + field)
             if golden == challenger || agrees { ids.append(try row.decode(Int64.self, "id")) }
         }
@@ -474,7 +489,7 @@ struct BatchWriter {
     /// Records which entity each accepted source record touched.
     private mutating func note(entity id: String, resource: String, key: String, bound: [String: [Bound]]) {
         let reference = "\(resource)/\(id)"
-        for b in bound[resource + "\u{1F}" + key] ?? [] where outcomes[b.index]?.entities.contains(reference) == false {
+        for b in bound[resource + "\u{1F}" + key] ?? [] where b.index >= 0 && outcomes[b.index]?.entities.contains(reference) == false {
             outcomes[b.index]?.entities.append(reference)
         }
     }
@@ -494,5 +509,184 @@ struct BatchWriter {
             out += "}"
         }
         return out + "]"
+    }
+}
+
+// MARK: matching (records without a usable identity key; guide: docs/stewardship.md "Review queue")
+
+extension BatchWriter {
+    /// A canonical record of a matchable output whose identity key was missing or invalid.
+    struct Keyless {
+        let index: Int
+        let record: CanonicalRecord
+        let key: String
+        let position: String
+    }
+
+    private mutating func warn(_ index: Int, _ resource: String, _ rule: String, _ message: String) {
+        guard index >= 0 else { return }
+        outcomes[index]?.problems.append(RecordOutcome.Problem(field: resource, rule: rule, message: message, severity: "warning"))
+    }
+
+    /// Links each keyless record whose one safe candidate clears its output's threshold; the rest
+    /// become match cases (or update their open case, on redelivery) with their candidates.
+    mutating func match(_ keyless: [Keyless], into result: inout BatchOutcome) throws -> [NewChangeEvent] {
+        var linked: [String: [Bound]] = [:]
+        var order: [(resource: String, key: String)] = []
+        var cases: [(k: Keyless, blocks: [String], threshold: Double, outcome: String, candidates: [MatchIndex.Candidate])] = []
+        for resource in Set(keyless.map(\.record.resource)).sorted() {
+            let group = keyless.filter { $0.record.resource == resource }
+            let matcher = rules.matchers[resource]!
+            let threshold = plan.matchSettings(resource: resource)?.autoLink ?? MatchSettings.defaultAutoLink
+            let values = group.map { MatchIndex.values($0.record) }
+            let found = try MatchIndex.candidates(resource: resource, records: values, matcher: matcher, in: connection)
+            for (i, k) in group.enumerated() {
+                if let c = MatchIndex.autoLink(found[i], threshold: threshold) {
+                    let note = MatchNote(rule: c.foundBy[0], score: c.score, matchCase: nil, by: "auto")
+                    let provenance = FieldProvenance(adapter: adapter.id, department: adapter.department, sourceKey: k.key, mappingID: plan.id,
+                                                     mappingVersion: plan.version, observedAt: observedAt, match: note)
+                    let id = resource + "\u{1F}" + c.identityKey
+                    if linked[id] == nil { order.append((resource, c.identityKey)) }
+                    linked[id, default: []].append(Bound(index: k.index, record: k.record, provenance: provenance, first: nil))
+                    warn(k.index, resource, "match.linked", "no usable identity key; linked by matching (rule \(note.rule), score \(note.score))")
+                } else {
+                    let blocks = MatchIndex.blocks(matcher, resource: resource, values: values[i]).map(\.hash)
+                    cases.append((k, blocks, threshold, MatchIndex.outcome(found[i]), found[i]))
+                }
+            }
+        }
+        if !cases.isEmpty {
+            let rows = try connection.query("""
+                INSERT INTO match_cases (adapter, department, mapping, mapping_version, resource, source_key, position, record, blocks,
+                                         auto_link, outcome, candidates, score)
+                SELECT $1, $2, $3, $4, r, k, pos, rec::json, string_to_array(b, ','), t, o, c::json, NULLIF(s, -2)
+                FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::float8[], $11::text[], $12::text[], $13::float8[])
+                    AS u(r, k, pos, rec, b, t, o, c, s)
+                ON CONFLICT (adapter, resource, source_key) WHERE status = 'open' DO UPDATE
+                  SET position = EXCLUDED.position, record = EXCLUDED.record, blocks = EXCLUDED.blocks, auto_link = EXCLUDED.auto_link,
+                      outcome = EXCLUDED.outcome, candidates = EXCLUDED.candidates, score = EXCLUDED.score,
+                      mapping_version = EXCLUDED.mapping_version, updated_at = now()
+                RETURNING id, resource, source_key
+                """, [adapter.id, adapter.department, plan.id, plan.version, cases.map(\.k.record.resource), cases.map(\.k.key),
+                      cases.map(\.k.position), cases.map { $0.k.record.fieldsJSON() }, cases.map { $0.blocks.joined(separator: ",") },
+                      cases.map(\.threshold), cases.map(\.outcome), cases.map { "[" + $0.candidates.map(\.json).joined(separator: ",") + "]" },
+                      cases.map { $0.candidates.first?.score ?? -2 }])
+            var ids: [String: String] = [:]
+            for row in rows.rows { ids[row["resource"]! + "\u{1F}" + row["source_key"]!] = row["id"] }
+            for c in cases {
+                let id = ids[c.k.record.resource + "\u{1F}" + c.k.key] ?? "?"
+                warn(c.k.index, c.k.record.resource, "match.queued",
+                     "no usable identity key; waiting for review as match case \(id) (\(c.outcome.replacingOccurrences(of: "_", with: " ")))")
+            }
+            result.matchCases += cases.count
+        }
+        result.matchLinked += linked.values.reduce(0) { $0 + $1.count }
+        let events = try merge(bound: linked, order: order, into: &result)
+        try MatchIndex.refresh(written, rules: rules, in: connection)
+        return events
+    }
+
+    /// Open cases that share a blocking key with an entity this batch wrote, when that entity is
+    /// now the case's one safe candidate among all (score at or above the case's threshold, no
+    /// disagreeing rule, no other candidate at the threshold): linked automatically, the case says so.
+    mutating func linkOpenCases(into result: inout BatchOutcome) throws -> [NewChangeEvent] {
+        var latest: [String: (resource: String, record: String)] = [:]
+        for w in written where rules.matchers[w.resource] != nil { latest[w.id] = (w.resource, w.record) }
+        guard !latest.isEmpty else { return [] }
+        var events: [NewChangeEvent] = []
+        for resource in Set(latest.values.map(\.resource)).sorted() {
+            let matcher = rules.matchers[resource]!
+            var byBlock: [String: [String]] = [:]
+            var values: [String: [String: String]] = [:]
+            var keys: [String: String] = [:]
+            for (id, w) in latest where w.resource == resource {
+                values[id] = MatchIndex.values(json: w.record)
+                for b in MatchIndex.blocks(matcher, resource: resource, values: values[id]!) { byBlock[b.hash, default: []].append(id) }
+            }
+            guard !byBlock.isEmpty else { continue }
+            let open = try connection.query("""
+                SELECT c.id, c.adapter, c.department, c.source_key, c.mapping, c.mapping_version, c.record::text AS record,
+                       c.auto_link
+                FROM match_cases c WHERE c.status = 'open' AND c.resource = $1 AND c.blocks && $2::text[]
+                ORDER BY c.id FOR UPDATE
+                """, [resource, Array(byBlock.keys)]).rows
+            guard !open.isEmpty else { continue }
+            for row in try connection.query("SELECT id, identity_key FROM entities WHERE id = ANY($1::uuid[])", [Array(values.keys)]).rows {
+                keys[row["id"]!] = row["identity_key"]
+            }
+            var groups: [String: (source: (id: String, department: String), bound: [String: [Bound]], order: [(resource: String, key: String)])] = [:]
+            var settled: [(id: Int64, entity: String, score: Double)] = []
+            // Every candidate of each case counts, not only the entities this batch wrote: a case
+            // is linked only when the one safe candidate among all of them is one of ours.
+            let caseValues = open.map { MatchIndex.values(json: $0["record"]!) }
+            let allCandidates = try MatchIndex.candidates(resource: resource, records: caseValues, matcher: matcher, in: connection)
+            for (i, row) in open.enumerated() {
+                let threshold = Double(row["auto_link"] ?? "") ?? MatchSettings.defaultAutoLink
+                guard let chosen = MatchIndex.autoLink(allCandidates[i], threshold: threshold), values[chosen.entityID] != nil,
+                      let key = keys[chosen.entityID], let caseID = Int64(row["id"]!) else { continue }
+                let (entity, score, rule) = (chosen.entityID, chosen.score, chosen.foundBy[0])
+                let note = MatchNote(rule: rule, score: score, matchCase: caseID, by: "auto")
+                let provenance = FieldProvenance(adapter: row["adapter"]!, department: row["department"]!, sourceKey: row["source_key"]!,
+                                                 mappingID: row["mapping"]!, mappingVersion: Int(row["mapping_version"]!) ?? 0,
+                                                 observedAt: observedAt, match: note)
+                let record = MatchIndex.record(resource: resource, fieldsJSON: row["record"]!, sourceKey: row["source_key"]!,
+                                               mapping: row["mapping"]!, version: provenance.mappingVersion)
+                let group = row["adapter"]! + "\u{1F}" + row["department"]!
+                if groups[group] == nil { groups[group] = ((row["adapter"]!, row["department"]!), [:], []) }
+                let id = resource + "\u{1F}" + key
+                if groups[group]!.bound[id] == nil { groups[group]!.order.append((resource, key)) }
+                groups[group]!.bound[id, default: []].append(Bound(index: -1, record: record, provenance: provenance, first: nil))
+                settled.append((caseID, entity, score))
+            }
+            for name in groups.keys.sorted() {
+                let g = groups[name]!
+                events += try merge(bound: g.bound, order: g.order, into: &result, source: g.source)
+            }
+            if !settled.isEmpty {
+                try connection.execute("""
+                    UPDATE match_cases c SET status = 'linked', linked_entity = u.e, decided_by = 'auto', decided_at = now(), updated_at = now(),
+                           reason = 'linked automatically: a later record with a clean identity key agrees on every compared rule (score '
+                                    || u.s::text || ')'
+                    FROM unnest($1::bigint[], $2::uuid[], $3::float8[]) AS u(i, e, s) WHERE c.id = u.i
+                    """, [settled.map(\.id), settled.map(\.entity), settled.map(\.score)])
+                result.matchCasesLinked += settled.count
+            }
+        }
+        if !events.isEmpty { try MatchIndex.refresh(written, rules: rules, in: connection) }
+        return events
+    }
+
+    /// An open case whose source record came again, now with a usable key, is settled by it: the
+    /// record went to its entity like any other, and the case says so.
+    mutating func closeCasesOfRedeliveredRecords(keyless: Set<Int>) throws {
+        var keys: [String] = [], resources: [String] = [], entities: [String] = []
+        for (index, outcome) in outcomes.enumerated() where !keyless.contains(index) {
+            guard let outcome, outcome.status == .accepted, let key = outcome.sourceKey else { continue }
+            for reference in outcome.entities {
+                let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2, rules.matchers[parts[0]] != nil else { continue }
+                keys.append(key); resources.append(parts[0]); entities.append(parts[1])
+            }
+        }
+        guard !keys.isEmpty else { return }
+        try connection.execute("""
+            UPDATE match_cases c SET status = 'linked', linked_entity = u.e, decided_by = 'auto', decided_at = now(), updated_at = now(),
+                   reason = 'the source record arrived again with a usable identity key'
+            FROM unnest($2::text[], $3::text[], $4::uuid[]) AS u(k, r, e)
+            WHERE c.status = 'open' AND c.adapter = $1 AND c.resource = u.r AND c.source_key = u.k
+            """, [adapter.id, keys, resources, entities])
+    }
+
+    /// Applies one case's record to the entity an admin named, as if it had arrived with its key
+    /// (survivorship, conflicts, counters, change event), in the caller's transaction.
+    mutating func applyLinked(_ record: CanonicalRecord, resource: String, key: String, provenance: FieldProvenance) throws -> BatchOutcome {
+        var result = BatchOutcome()
+        let bound = [resource + "\u{1F}" + key: [Bound(index: -1, record: record, provenance: provenance, first: nil)]]
+        let events = try merge(bound: bound, order: [(resource, key)], into: &result,
+                               source: (provenance.adapter, provenance.department))
+        try MatchIndex.refresh(written, rules: rules, in: connection)
+        result.lastPosition = try ChangeLog.append(events, in: connection)
+        result.events = events.count
+        return result
     }
 }

@@ -47,7 +47,7 @@ enum GoldenRecordCodec {
             FieldProvenance(adapter: s["adapter"]?.stringValue ?? "", department: s["department"]?.stringValue ?? "",
                             sourceKey: s["source_key"]?.stringValue ?? "", mappingID: s["mapping"]?.stringValue ?? "",
                             mappingVersion: Int(s["mapping_version"]?.numberText ?? "") ?? 0,
-                            observedAt: s["observed_at"]?.stringValue ?? "", steward: stewardNote(s))
+                            observedAt: s["observed_at"]?.stringValue ?? "", steward: stewardNote(s), match: matchNote(s))
         }
         var out: [String: FieldProvenance] = [:]
         for member in pointers.members {
@@ -123,7 +123,21 @@ enum GoldenRecordCodec {
             JSONStringEscaper.append(note.reason, to: &out)
             out += ",\"conflict\":" + (note.conflict.map(String.init) ?? "null")
         }
+        if let m = p.match {
+            out += ",\"match\":{\"rule\":"
+            JSONStringEscaper.append(m.rule, to: &out)
+            out += ",\"score\":\(m.score),\"case\":" + (m.matchCase.map(String.init) ?? "null") + ",\"by\":"
+            JSONStringEscaper.append(m.by, to: &out)
+            out += "}"
+        }
         return out
+    }
+
+    /// The match note of a stored source (`match`: rule, score, case, by), when it has one.
+    static func matchNote(_ s: JSONValue) -> MatchNote? {
+        guard let m = s["match"], let rule = m["rule"]?.stringValue else { return nil }
+        return MatchNote(rule: rule, score: Double(m["score"]?.numberText ?? "") ?? 0,
+                         matchCase: m["case"]?.numberText.flatMap { Int64($0) }, by: m["by"]?.stringValue ?? "")
     }
 
     /// The override note of a stored source (`by`, `reason`, `conflict`), when it has one.
@@ -143,7 +157,7 @@ enum GoldenRecordCodec {
         FieldProvenance(adapter: s["adapter"]?.stringValue ?? "", department: s["department"]?.stringValue ?? "",
                         sourceKey: s["source_key"]?.stringValue ?? "", mappingID: s["mapping"]?.stringValue ?? "",
                         mappingVersion: Int(s["mapping_version"]?.numberText ?? "") ?? 0,
-                        observedAt: s["observed_at"]?.stringValue ?? "", steward: stewardNote(s))
+                        observedAt: s["observed_at"]?.stringValue ?? "", steward: stewardNote(s), match: matchNote(s))
     }
 
     /// A change event's sources: each source of a changed value once, with the fields it gave.

@@ -41,6 +41,12 @@ public struct BatchOutcome: Sendable {
     public var events = 0
     /// Conflicts opened or updated.
     public var conflicts = 0
+    /// Records without a usable identity key linked by matching.
+    public var matchLinked = 0
+    /// Records without a usable identity key sent to the review queue.
+    public var matchCases = 0
+    /// Open review cases linked automatically because a record with a clean key agreed.
+    public var matchCasesLinked = 0
     /// Last change-log position written, if any.
     public var lastPosition: Int64?
 

@@ -20,6 +20,8 @@ public struct StoreRules: Sendable {
     }
 
     public var resources: [String: Resource]
+    /// Per resource with match rules in the catalog, its matcher (records without a usable key).
+    public var matchers: [String: Matcher] = [:]
 
     public init(resources: [Resource]) {
         self.resources = Dictionary(resources.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -46,5 +48,8 @@ extension StoreRules {
             Resource(name: resource.name, identityKey: resource.identityKey, fieldOrder: resource.fields.map(\.name),
                      authorities: Dictionary(resource.fields.map { ($0.name, $0.authorities) }, uniquingKeysWith: { a, _ in a }))
         })
+        for resource in catalog.resources {
+            if let rules = resource.matching { matchers[resource.name] = Matcher(rules: rules, catalog: catalog) }
+        }
     }
 }

@@ -12,9 +12,12 @@ public struct FieldProvenance: Sendable, Hashable, Codable {
     public var observedAt: String
     /// Set when the value is an admin's decision (a stewardship override), not a department's.
     public var steward: StewardNote?
+    /// Set when the record had no usable identity key and was linked by matching.
+    public var match: MatchNote?
 
     public init(adapter: String, department: String, sourceKey: String, mappingID: String, mappingVersion: Int, observedAt: String,
-                steward: StewardNote? = nil) {
+                steward: StewardNote? = nil, match: MatchNote? = nil) {
+        self.match = match
         self.adapter = adapter
         self.department = department
         self.sourceKey = sourceKey
@@ -32,11 +35,33 @@ public struct FieldProvenance: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case adapter, department, steward
+        case adapter, department, steward, match
         case sourceKey = "source_key"
         case mappingID = "mapping"
         case mappingVersion = "mapping_version"
         case observedAt = "observed_at"
+    }
+}
+
+/// How a record without a usable identity key came to its entity: the blocking rule that found
+/// the candidate, its score, the review case (nil for an automatic link at ingest) and who linked it.
+public struct MatchNote: Sendable, Hashable, Codable {
+    public var rule: String
+    public var score: Double
+    public var matchCase: Int64?
+    /// `auto`, or the admin credential's name.
+    public var by: String
+
+    public init(rule: String, score: Double, matchCase: Int64?, by: String) {
+        self.rule = rule
+        self.score = score
+        self.matchCase = matchCase
+        self.by = by
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rule, score, by
+        case matchCase = "case"
     }
 }
 

@@ -365,5 +365,47 @@ public enum Schema {
             END $$;
             REVOKE EXECUTE ON FUNCTION audit_log_purge(integer) FROM PUBLIC;
             """),
+        Migration(id: "0013_matching", sql: """
+            -- Blocking keys of entities whose resource has match rules: SHA-256 (hex) of the rule name and
+            -- normalized values (no personal data in clear). Rewritten in the batch's transaction
+            -- whenever an entity gets a new version; candidates are found through this index only.
+            CREATE TABLE match_keys (
+                resource   text NOT NULL,
+                block      text NOT NULL,
+                entity_id  uuid NOT NULL REFERENCES entities (id),
+                PRIMARY KEY (resource, block, entity_id)
+            );
+            CREATE INDEX match_keys_entity ON match_keys (entity_id);
+
+            -- Records that arrived without a usable identity key and were not linked automatically:
+            -- the review queue. The record waits here with its source position until it is linked
+            -- (by an admin, or automatically when a later record with a clean key agrees) or rejected.
+            CREATE TABLE match_cases (
+                id              bigserial PRIMARY KEY,
+                adapter         text NOT NULL,
+                department      text NOT NULL,
+                resource        text NOT NULL,
+                source_key      text NOT NULL,
+                position        text NOT NULL,
+                mapping         text NOT NULL,
+                mapping_version int NOT NULL,
+                record          json NOT NULL,
+                blocks          text[] NOT NULL,
+                auto_link       double precision NOT NULL,
+                outcome         text NOT NULL CHECK (outcome IN ('no_candidate', 'ambiguous', 'below_threshold')),
+                candidates      json NOT NULL,
+                score           double precision,
+                status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'linked', 'rejected')),
+                linked_entity   uuid REFERENCES entities (id),
+                decided_by      text,
+                reason          text,
+                decided_at      timestamptz,
+                created_at      timestamptz NOT NULL DEFAULT now(),
+                updated_at      timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE UNIQUE INDEX match_cases_open_record ON match_cases (adapter, resource, source_key) WHERE status = 'open';
+            CREATE INDEX match_cases_open_blocks ON match_cases USING gin (blocks) WHERE status = 'open';
+            CREATE INDEX match_cases_status ON match_cases (status, id);
+            """),
     ]
 }

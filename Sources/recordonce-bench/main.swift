@@ -10,6 +10,8 @@ case "import":
     exit(ImportBenchmark.run(Array(arguments.dropFirst())))
 case "feed":
     exit(FeedBenchmark.run(Array(arguments.dropFirst())))
+case "matching":
+    exit(MatchingQualityBenchmark.run(Array(arguments.dropFirst())))
 default:
     print("""
     usage: recordonce-bench <benchmark> [options]
@@ -22,6 +24,7 @@ default:
           5 rounds (the median is reported), mappings/catalog, mappings/police-hukou.json5.
       \(ImportBenchmark.usage)
       \(FeedBenchmark.usage)
+      \(MatchingQualityBenchmark.usage)
     """)
     exit(arguments.isEmpty || arguments.first == "--help" ? 0 : 2)
 }

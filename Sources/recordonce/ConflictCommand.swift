@@ -22,7 +22,7 @@ let recordCommand = Command(
     subcommands: [recordCorrectCommand]
 )
 
-private let remote: [Option] = [
+let remote: [Option] = [
     Option("url", value: "URL", help: "The hub's base URL.", environment: "RECORDONCE_URL", default: "http://127.0.0.1:8080"),
     Option("data-dir", value: "DIR", help: "Where the hub wrote admin.token (when RECORDONCE_ADMIN_TOKEN is not set).",
            environment: "RECORDONCE_DATA_DIR", default: "./var"),
@@ -38,7 +38,7 @@ private let filters: [Option] = [
     Option("challenger-department", value: "ID", help: "Only where this department challenges it."),
 ]
 
-private func query(_ args: ParsedArguments, _ names: [String]) -> String {
+func query(_ args: ParsedArguments, _ names: [String]) -> String {
     var parts: [String] = []
     for name in names {
         guard let value = args.value(name) else { continue }
@@ -48,9 +48,9 @@ private func query(_ args: ParsedArguments, _ names: [String]) -> String {
     return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
 }
 
-private func object(_ data: Data) -> [String: Any] { (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:] }
+func object(_ data: Data) -> [String: Any] { (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:] }
 
-private func printJSON(_ data: Data) { print(String(decoding: data, as: UTF8.self)) }
+func printJSON(_ data: Data) { print(String(decoding: data, as: UTF8.self)) }
 
 let conflictListCommand = Command(
     "list", abstract: "Conflicts matching the filters: id, state, field, the two departments, entity.",

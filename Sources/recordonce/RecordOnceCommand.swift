@@ -15,6 +15,6 @@ enum RecordOnceCommand {
 
     /// Every subcommand, in the order --help lists them.
     static var commands: [Command] {
-        [serveCommand, configCommand, demoCommand, importCommand, adapterCommand, subscriptionCommand, conflictCommand, recordCommand, databaseCommand, catalogCommand, mappingCommand, districtCommand, versionCommand]
+        [serveCommand, configCommand, demoCommand, importCommand, adapterCommand, subscriptionCommand, conflictCommand, recordCommand, matchCommand, databaseCommand, catalogCommand, mappingCommand, districtCommand, versionCommand]
     }
 }

@@ -7,7 +7,8 @@ import Testing
 /// register's sample and a health push that disagrees with it on two names and one sex.
 @Suite struct StewardshipDocExamplesTests {
     static let expectedExamples = ["summary", "list", "show", "resolve", "provenance", "invalid-value", "bulk-dry-run", "bulk",
-                                   "correct", "remove", "audit", "record-once"]
+                                   "correct", "remove", "audit", "record-once",
+                                   "match-push", "match-list", "match-show", "match-link"]
     static let healthToken = "health-push-token-for-doc-examples"
 
     /// The health sample's residents that the police register also has, with the differences.
@@ -34,6 +35,7 @@ import Testing
         }
         let session = try DocSession(examples: examples, document: "docs/stewardship.md", adapters: [
             "health.json5": #"{ id: "health-records", department: "health", mapping: "health-records.json5", token: { sha256: "\#(IngestAPITests.sha(Self.healthToken))" } }"#,
+            "visits.json5": #"{ id: "community-visits", department: "civil-affairs", mapping: "community-visits.json5", token: { sha256: "\#(String(repeating: "0", count: 64))" } }"#,
         ])
         defer { session.stop() }
         try await session.push(PoliceRegister().sample)
@@ -66,5 +68,15 @@ import Testing
         let counts = try JSONSerialization.jsonObject(with: Data(try session.readText("record-once.json").utf8)) as? [String: Any]
         let totals = try #require(counts?["totals"] as? [String: Any])
         #expect(totals["disagreement"] as? Int == 3 && (totals["new_fact"] as? Int ?? 0) > 0 && (totals["confirmation"] as? Int ?? 0) > 0)
+        // Review queue: the linked case's record reached the person; both decisions are audited.
+        let linkedCase = try session.readText("v-102.case")
+        let person = try await httpRequest(session.hub.base + "/v1/resources/Person/\(try session.readText("candidate.txt"))",
+                                           token: session.hub.adminToken).json()
+        #expect(person.member("record", "mobile") as? String == "13912345678")
+        #expect(person.member("provenance", "mobile", "match", "case") as? Int == Int(linkedCase))
+        let entries = try await httpRequest(session.hub.base + "/v1/audit?limit=1000", token: session.hub.adminToken).json()["entries"] as? [[String: Any]] ?? []
+        let actions = entries.compactMap { $0["action"] as? String }
+        let rejectedCase = try session.readText("v-103.case")
+        #expect(actions.contains("link match case \(linkedCase)") && actions.contains("reject match case \(rejectedCase)"), "\(actions)")
     }
 }

@@ -137,7 +137,7 @@ final class TempDir {
         let schema = try MappingSchema.load(catalogDirectory: Self.root + "/mappings/catalog")
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/mappings")
             .filter { $0.hasSuffix(".json5") && !$0.hasSuffix(".tests.json5") }.sorted()
-        #expect(names.count == 6)
+        #expect(names.count == 7)
         for name in names {
             let file = Self.root + "/mappings/" + name
             #expect(MappingValidator.validate(file: file, schema: schema).isEmpty, "\(name)")

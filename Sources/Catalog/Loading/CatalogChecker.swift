@@ -20,6 +20,19 @@ struct CatalogChecker {
                     report(field, ".required", "identity key field '\(name)' must be required")
                 }
             }
+            if let matching = resource.matching {
+                for block in matching.blocking {
+                    for name in block.fields where resource.field(name) == nil {
+                        report(nil, ".matching.blocking", "blocking field '\(name)' is not a field of \(resource.name)", at: block.position)
+                    }
+                }
+                for rule in matching.rules where resource.field(rule.field) == nil {
+                    report(nil, ".matching.rules", "scoring field '\(rule.field)' is not a field of \(resource.name)", at: rule.position)
+                }
+                if let table = matching.nameVariants, catalog.codeTable(table) == nil {
+                    report(nil, ".matching.nameVariants", "code table '\(table)' does not exist (no file in codes/ defines it)", at: matching.position)
+                }
+            }
             for field in resource.fields {
                 switch field.type {
                 case .code(let table) where catalog.codeTable(table) == nil:

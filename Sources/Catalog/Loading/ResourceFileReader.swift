@@ -26,7 +26,7 @@ struct ResourceFileReader {
 
     init(file: String) { reader = NodeReader(file: file) }
 
-    static let resourceKeys = ["resource", "title", "description", "identityKey", "fields"]
+    static let resourceKeys = ["resource", "title", "description", "identityKey", "fields", "matching"]
     static let fieldKeys = ["name", "type", "required", "sensitivity", "sharing", "authorities", "description",
                             "identifier", "masking"]
 
@@ -65,10 +65,57 @@ struct ResourceFileReader {
         for (keyField, position) in key where !fields.contains(where: { $0.name == keyField }) {
             reader.problem(position, "\(name).identityKey", "identity key field '\(keyField)' is not a field of \(name)")
         }
-        return Resource(name: name, title: title ?? LocalizedText(zh: name, en: name),
-                        description: description ?? LocalizedText(zh: "", en: ""),
-                        identityKey: key.map(\.0), fields: fields, file: reader.file,
-                        position: root["resource"]?.position ?? root.position)
+        var resource = Resource(name: name, title: title ?? LocalizedText(zh: name, en: name),
+                                description: description ?? LocalizedText(zh: "", en: ""),
+                                identityKey: key.map(\.0), fields: fields, file: reader.file,
+                                position: root["resource"]?.position ?? root.position)
+        if let node = root["matching"] { resource.matching = readMatching(node, resource: name) }
+        return resource
+    }
+
+    static let matchingKeys = ["blocking", "rules", "nameVariants"]
+    static let ruleKeys = ["field", "compare", "weight"]
+
+    /// `matching: { blocking: [[field, ...], ...], rules: [{ field, compare, weight }], nameVariants }`.
+    mutating func readMatching(_ node: JSONNode, resource: String) -> MatchRules? {
+        let path = "\(resource).matching"
+        guard reader.object(node, path: path) != nil else { return nil }
+        reader.checkKeys(node, allowed: Self.matchingKeys, path: path)
+        var blocking: [MatchRules.Blocking] = []
+        if let list = node["blocking"]?.arrayValue, !list.isEmpty {
+            for (i, item) in list.enumerated() {
+                guard let parts = item.arrayValue, !parts.isEmpty, parts.allSatisfy({ $0.stringValue != nil }) else {
+                    reader.problem(item.position, "\(path).blocking[\(i)]", "a blocking key is a non-empty array of field names")
+                    continue
+                }
+                blocking.append(MatchRules.Blocking(fields: parts.compactMap(\.stringValue), position: item.position))
+            }
+        } else {
+            reader.problem(node["blocking"]?.position ?? node.position, "\(path).blocking", "needs at least one blocking key (an array of field-name arrays)")
+        }
+        var rules: [MatchRules.Rule] = []
+        if let list = node["rules"]?.arrayValue, !list.isEmpty {
+            for (i, item) in list.enumerated() {
+                let rulePath = "\(path).rules[\(i)]"
+                guard reader.object(item, path: rulePath) != nil else { continue }
+                reader.checkKeys(item, allowed: Self.ruleKeys, path: rulePath)
+                let field = reader.string(item, "field", path: rulePath)
+                let comparison = reader.choice(item, "compare", path: rulePath, as: MatchRules.Comparison.self, required: false) ?? .exact
+                var weight: Double?
+                if let w = item["weight"] {
+                    if let n = w.numberText.flatMap(Double.init), n > 0, n <= 1 { weight = n } else {
+                        reader.problem(w.position, "\(rulePath).weight", "a weight is a number above 0 and at most 1")
+                    }
+                } else {
+                    reader.problem(item.position, rulePath, "missing required key 'weight'")
+                }
+                if let field, let weight { rules.append(MatchRules.Rule(field: field, comparison: comparison, weight: weight, position: item.position)) }
+            }
+        } else {
+            reader.problem(node["rules"]?.position ?? node.position, "\(path).rules", "needs at least one scoring rule")
+        }
+        let variants = reader.string(node, "nameVariants", path: path, required: false)
+        return MatchRules(blocking: blocking, rules: rules, nameVariants: variants, position: node.position)
     }
 
     mutating func readField(_ node: JSONNode, resource: String, index: Int) -> Field? {

@@ -8,6 +8,8 @@ public struct Resource: Sendable {
     public var description: LocalizedText
     /// The fields whose values together identify one record (`["citizen_id"]`).
     public var identityKey: [String]
+    /// How records without a usable identity key are matched (nil: they are not).
+    public var matching: MatchRules?
     /// Fields in catalog order.
     public private(set) var fields: [Field]
     /// Where the resource is declared.

@@ -37,6 +37,14 @@ public enum CatalogDocument {
             out += "\(resource.title.zh) / \(resource.title.en). \(resource.description.en) \(resource.description.zh)\n\n"
             out += "Identity key: " + resource.identityKey.map { "`\($0)`" }.joined(separator: " + ") + ". "
             out += "Defined in `\(relativeFile(resource.file))`.\n\n"
+            if let m = resource.matching {
+                let blocks: [String] = m.blocking.map { b in "(" + b.fields.map { "`\($0)`" }.joined(separator: ", ") + ")" }
+                let rules: [String] = m.rules.map { r in "`\(r.field)` \(r.comparison.rawValue) \(r.weight)" }
+                var line = "Matching (records without a usable key, in matchable mappings): blocking on "
+                line += blocks.joined(separator: " and ") + "; scoring " + rules.joined(separator: ", ")
+                if let table = m.nameVariants { line += "; name variants from code table `\(table)`" }
+                out += line + ".\n\n"
+            }
             out += "| Field | Type | Req. | Sensitivity | Sharing | Authorities (rank order) | Rule / masking | 说明 | Description |\n"
             out += "|---|---|---|---|---|---|---|---|---|\n"
             for field in resource.fields {
