@@ -1,4 +1,3 @@
-import Adapters
 import Foundation
 import JSON5
 import Mapping
@@ -10,7 +9,7 @@ import Store
 struct BatchWriter {
     let connection: PostgresConnection
     let rules: StoreRules
-    let adapter: AdapterDeclaration
+    let adapter: IngestSource
     let plan: MappingPlan
     let observedAt: String
 
@@ -21,7 +20,7 @@ struct BatchWriter {
     private var landedBefore = Set<LandingKey>()
     private var rejects: [(key: String?, position: String, issues: String, record: String?, fingerprint: [UInt8])] = []
 
-    init(connection: PostgresConnection, rules: StoreRules, adapter: AdapterDeclaration, plan: MappingPlan, observedAt: String) {
+    init(connection: PostgresConnection, rules: StoreRules, adapter: IngestSource, plan: MappingPlan, observedAt: String) {
         self.connection = connection
         self.rules = rules
         self.adapter = adapter
