@@ -44,7 +44,7 @@ let package = Package(
         // kinds (one folder each: http-json, soap-xml, csv-drop, postgres-table), push receiving.
         .target(name: "Adapters", dependencies: ["JSON5", "Secrets", "Store", "HTTPClient", "CLibXML2", "SourceFormats", "Telemetry"], swiftSettings: strict),
         // Record once: identity resolution, survivorship, provenance, history, rejects, ingest.
-        .target(name: "RecordStore", dependencies: ["Adapters", "Store", "Catalog", "Mapping", "SourceFormats", "JSON5", "Secrets", "Telemetry"], swiftSettings: strict),
+        .target(name: "RecordStore", dependencies: ["Store", "Catalog", "Mapping", "SourceFormats", "JSON5", "Secrets", "Telemetry"], swiftSettings: strict),
         // The change feed: subscriptions, scopes, masking, CloudEvents, pull/SSE/webhook delivery, audit.
         .target(name: "Feed", dependencies: ["RecordStore", "Store", "Catalog", "Secrets", "Telemetry", "JSON5", "HTTP", "HTTPClient"], swiftSettings: strict),
         // A synthetic district and its departments' systems, for the demo, the tests and the benchmarks.

@@ -38,7 +38,7 @@ public final class IngestService: Sendable {
         if let fault = items.first?.error, !items.contains(where: { $0.record != nil }) {
             throw HTTPError(status: 400, code: "undecodable_body", message: "the body is not valid \(plan.source.format.rawValue): \(fault) [\(fault.kind.rawValue)]")
         }
-        let outcome = try store.ingest(items, adapter: declaration, plan: plan, checkpoint: checkpoint)
+        let outcome = try store.ingest(items, adapter: IngestSource(declaration), plan: plan, checkpoint: checkpoint)
         try keepContent(items, outcome: outcome, adapterID: adapterID, plan: plan)
         return outcome
     }
@@ -87,8 +87,8 @@ public final class IngestService: Sendable {
         items.reserveCapacity(batchSize)
         func flush() throws {
             guard !items.isEmpty else { return }
-            let batch = try store.prepare(items, adapter: declaration, plan: plan)
-            let outcome = try store.ingest(batch, adapter: declaration, plan: plan)
+            let batch = try store.prepare(items, adapter: IngestSource(declaration), plan: plan)
+            let outcome = try store.ingest(batch, adapter: IngestSource(declaration), plan: plan)
             try keepContent(items, outcome: outcome, adapterID: adapterID, plan: plan)
             state.records += items.count
             state.accepted += outcome.count(.accepted)
@@ -129,7 +129,7 @@ public final class IngestService: Sendable {
             throw HTTPError.notFound("no open reject \(rejectID)" + (owner.map { " of adapter '\($0)'" } ?? ""))
         }
         let (declaration, plan) = try adapter(adapterID)
-        let outcome = try store.ingest([.record(record)], adapter: declaration, plan: plan, reprocess: true)
+        let outcome = try store.ingest([.record(record)], adapter: IngestSource(declaration), plan: plan, reprocess: true)
         try keepContent([.record(record)], outcome: outcome, adapterID: adapterID, plan: plan)
         let result = outcome.records[0]
         if result.status == .accepted || result.status == .skipped { try store.markRetried(rejectID: rejectID) }

@@ -51,7 +51,7 @@ struct MatchRoutes {
         let (linked, outcome) = try mapped {
             try ingest.store.pool.transaction { c in
                 let result = try ingest.store.linkMatchCase(id: id, entityID: entity.lowercased(), by: by, reason: reason,
-                                                            adapter: registered.declaration, plan: plan, in: c)
+                                                            adapter: IngestSource(registered.declaration), plan: plan, in: c)
                 try AuditLog.append([AuditEntry(actor: by, purpose: reason, channel: .stewardship, firstPosition: result.outcome.lastPosition,
                                                 lastPosition: result.outcome.lastPosition, entityIDs: [entity.lowercased()], fields: [],
                                                 action: "link match case \(id)")], in: c)

@@ -163,7 +163,7 @@ public struct Replayer: Sendable {
             // Landing is not consulted (the content was landed before); unchanged values write
             // nothing and emit no event. A crash before the progress update replays this batch
             // again, which changes nothing more.
-            let outcome = try ingest.store.ingest(batch.records.map { .record($0) }, adapter: declaration, plan: plan, reprocess: true)
+            let outcome = try ingest.store.ingest(batch.records.map { .record($0) }, adapter: IngestSource(declaration), plan: plan, reprocess: true)
             after = batch.id
             state.batches += 1
             state.records += batch.records.count

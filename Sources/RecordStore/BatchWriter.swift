@@ -1,4 +1,3 @@
-import Adapters
 import Catalog
 import Foundation
 import JSON5
@@ -11,7 +10,7 @@ import Store
 struct BatchWriter {
     let connection: PostgresConnection
     let rules: StoreRules
-    let adapter: AdapterDeclaration
+    let adapter: IngestSource
     let plan: MappingPlan
     let observedAt: String
 
@@ -24,7 +23,7 @@ struct BatchWriter {
     /// Entities given a new version by this writer, with their record (for the blocking-key index).
     private var written: [(id: String, resource: String, record: String)] = []
 
-    init(connection: PostgresConnection, rules: StoreRules, adapter: AdapterDeclaration, plan: MappingPlan, observedAt: String) {
+    init(connection: PostgresConnection, rules: StoreRules, adapter: IngestSource, plan: MappingPlan, observedAt: String) {
         self.connection = connection
         self.rules = rules
         self.adapter = adapter

@@ -1,4 +1,3 @@
-import Adapters
 import Foundation
 import Mapping
 import Store
@@ -93,7 +92,7 @@ extension RecordStore {
     /// Links an open case to `entityID`: its record is applied as if it had arrived with that
     /// entity's key (survivorship, conflicts, counters, change event), in the caller's transaction.
     /// `adapter` and `plan` are the case's adapter as registered now.
-    public func linkMatchCase(id: Int64, entityID: String, by: String, reason: String, adapter: AdapterDeclaration, plan: MappingPlan,
+    public func linkMatchCase(id: Int64, entityID: String, by: String, reason: String, adapter: IngestSource, plan: MappingPlan,
                               in c: PostgresConnection) throws -> (matchCase: MatchCaseView, outcome: BatchOutcome) {
         guard let found = try Self.matchCase(id: id, in: c) else { throw MatchCaseError.noCase(id) }
         guard let entity = try c.query("SELECT resource, identity_key FROM entities WHERE id = $1::uuid",

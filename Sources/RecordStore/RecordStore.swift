@@ -1,4 +1,3 @@
-import Adapters
 import Foundation
 import Mapping
 import Secrets
@@ -29,7 +28,7 @@ public final class RecordStore: Sendable {
 
     /// Stores one batch from `adapter` read with `plan`. `checkpoint` (pull adapters) is saved in
     /// the same transaction. With `reprocess`, landing is not consulted (retrying rejects).
-    public func ingest(_ items: [SourceReadItem], adapter: AdapterDeclaration, plan: MappingPlan,
+    public func ingest(_ items: [SourceReadItem], adapter: IngestSource, plan: MappingPlan,
                        checkpoint: String? = nil, reprocess: Bool = false, now: Date = Date()) throws -> BatchOutcome {
         let batch = try prepare(items, adapter: adapter, plan: plan, consultLanding: !reprocess, now: now)
         return try ingest(batch, adapter: adapter, plan: plan, checkpoint: checkpoint, reprocess: reprocess)
@@ -39,7 +38,7 @@ public final class RecordStore: Sendable {
     /// landing for content delivered before (nothing more is done for those), the mapping of the
     /// rest, and the JSON of each canonical record as a first version. An import prepares batch
     /// N+1 on another thread while batch N is written.
-    public func prepare(_ items: [SourceReadItem], adapter: AdapterDeclaration, plan: MappingPlan,
+    public func prepare(_ items: [SourceReadItem], adapter: IngestSource, plan: MappingPlan,
                         consultLanding: Bool = true, now: Date = Date()) throws -> PreparedBatch {
         var batch = PreparedBatch(items: items, adapter: adapter, plan: plan, observedAt: Timestamp.iso8601(now))
         if consultLanding, !batch.prepared.isEmpty {
@@ -54,7 +53,7 @@ public final class RecordStore: Sendable {
     }
 
     /// Stores a prepared batch in one transaction. `plan` must be the plan it was prepared with.
-    public func ingest(_ batch: PreparedBatch, adapter: AdapterDeclaration, plan: MappingPlan,
+    public func ingest(_ batch: PreparedBatch, adapter: IngestSource, plan: MappingPlan,
                        checkpoint: String? = nil, reprocess: Bool = false) throws -> BatchOutcome {
         precondition(batch.mappingID == plan.id && batch.mappingVersion == plan.version, "batch prepared with another mapping")
         return try pool.transaction { c in
@@ -123,7 +122,7 @@ public struct PreparedBatch: Sendable {
     /// How many items the batch holds (records and unreadable items).
     public var itemCount: Int { count }
 
-    init(items: [SourceReadItem], adapter: AdapterDeclaration, plan: MappingPlan, observedAt: String) {
+    init(items: [SourceReadItem], adapter: IngestSource, plan: MappingPlan, observedAt: String) {
         count = items.count
         mappingID = plan.id
         mappingVersion = plan.version
@@ -153,7 +152,7 @@ public struct PreparedBatch: Sendable {
     }
 
     /// Maps every record not landed before.
-    mutating func map(plan: MappingPlan, adapter: AdapterDeclaration, rules: StoreRules) {
+    mutating func map(plan: MappingPlan, adapter: IngestSource, rules: StoreRules) {
         for i in prepared.indices where !prepared[i].landedBefore {
             var result = plan.apply(prepared[i].record)
             // An identity key is a B-tree index entry: one too long to index is this record's fault.

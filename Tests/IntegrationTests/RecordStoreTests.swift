@@ -52,8 +52,8 @@ enum StoreFixture {
     static let death = try! plan("civil-death", department: "civil-affairs",
                                  fields: #"citizenId: { from: "SFZH", transforms: ["citizen_id"] }, deceased: { const: "true" }, deathDate: { from: "SWRQ", transforms: ["date"] }"#)
 
-    static func adapter(_ plan: MappingPlan) -> AdapterDeclaration {
-        AdapterDeclaration(id: plan.source.adapter, department: plan.source.department, mapping: plan.id + ".json5")
+    static func adapter(_ plan: MappingPlan) -> IngestSource {
+        IngestSource(id: plan.source.adapter, department: plan.source.department)
     }
 
     static func records(_ json: String, file: String = "batch.json") -> [SourceReadItem] {

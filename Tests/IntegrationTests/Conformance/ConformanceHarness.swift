@@ -33,7 +33,7 @@ final class ConformanceStore: @unchecked Sendable {
     func store(_ page: PulledPage, from source: any PullSource) throws -> BatchOutcome {
         let (declaration, plan) = try hub.hub.ingest.adapter(adapterID)
         let reader = try SourceReaders.reader(source: ByteSource(bytes: page.body, name: page.name), options: plan.source.readOptions)
-        let outcome = try hub.hub.ingest.store.ingest(reader.readAll(), adapter: declaration, plan: plan, checkpoint: page.checkpoint)
+        let outcome = try hub.hub.ingest.store.ingest(reader.readAll(), adapter: IngestSource(declaration), plan: plan, checkpoint: page.checkpoint)
         try source.didStore(page)
         return outcome
     }
