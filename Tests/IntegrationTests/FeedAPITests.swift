@@ -114,7 +114,9 @@ import Testing
         let elapsed = Date().timeIntervalSince(asked)
         let events = try #require(try woken.json()["events"] as? [[String: Any]])
         #expect(events.map { $0["id"] as? String } == ["2"])
-        #expect(elapsed > 0.5 && elapsed < 5, "answered after \(elapsed) s")
+        // Woken by the NOTIFY of the second append, long before the 20 s deadline (the bound is
+        // loose because the whole suite shares two cores; alone it answers after about 0.6 s).
+        #expect(elapsed > 0.5 && elapsed < 15, "answered after \(elapsed) s")
     }
 
     @Test func snapshotIsScopedMaskedAndCarriesThePosition() async throws {

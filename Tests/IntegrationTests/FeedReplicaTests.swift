@@ -12,12 +12,13 @@ import Testing
     static let policeToken = "replica-police-" + Secrets.hex(Secrets.randomBytes(8))
     /// The delays the test holds the feed node to, from an event's transaction on the primary to
     /// its arrival at the subscriber: polling every 50 ms plus the standby's apply lag (measured
-    /// alone: median 0.16-0.20 s, worst 0.28-0.50 s). 95 % of events within 1.5 s, every event
-    /// within 4 s: generous because the whole suite loads the machine (the writer's own
-    /// transactions then take longer), and still under the long-poll's 5 s wait, so a feed node
-    /// that waited for notifications (which never reach a standby) fails both.
-    static let delayP95 = 1.5
-    static let delayMax = 4.0
+    /// alone: median 0.16-0.20 s, worst 0.28-0.50 s). They are compared with a reference measured
+    /// in the same run: a second subscriber following the writer on the primary (woken by NOTIFY),
+    /// so a machine loaded by the rest of the suite slows both alike. The feed node may be 1.5 s
+    /// later at the 95th percentile and 4 s at worst: still under the long-poll's 5 s wait, so a
+    /// feed node that waited for notifications (which never reach a standby) fails.
+    static let extraDelayP95 = 1.5
+    static let extraDelayMax = 4.0
 
     /// A `recordonce serve` process whose log goes to a file; `port` is read from the log.
     final class HubProcess: @unchecked Sendable {
@@ -117,6 +118,13 @@ import Testing
         }
     }
 
+    /// Median, 95th percentile and largest of some delays.
+    static func percentiles(_ delays: [Double]) -> (median: Double, p95: Double, worst: Double) {
+        let sorted = delays.sorted()
+        guard !sorted.isEmpty else { return (.infinity, .infinity, .infinity) }
+        return (sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 95 / 100)], sorted.last!)
+    }
+
     static func police(_ n: Int) throws -> Data {
         try JSONSerialization.data(withJSONObject: ["code": 0, "data": ["page": 1, "items": [[
             "GMSFHM": TwoHubProcessesTests.citizenID(n), "XM": "副本\(n)", "XB": n % 2 == 0 ? "2" : "1",
@@ -193,6 +201,9 @@ import Testing
         let follower = Follower()
         let following = Task { await follower.run(base: feedNode.base, token: token) }
         defer { follower.stop() }
+        let reference = Follower()
+        let referencing = Task { await reference.run(base: writer.base, token: token) }
+        defer { reference.stop() }
 
         // Departments push to the writer while the subscriber follows the feed node.
         for n in 0..<60 {
@@ -203,12 +214,15 @@ import Testing
         let head = try Self.head(primaryURL)
         #expect(head >= 60)
         #expect(try await Self.waitUntil(20) { follower.position >= head }, "the feed node stopped at \(follower.position) of \(head)")
-        let delays = follower.received.map(\.delay).sorted()
-        let worst = delays.last ?? .infinity
-        print("feed node delays: median \(delays[delays.count / 2]) s, worst \(worst) s, \(delays.count) events")
-        let p95 = delays[min(delays.count - 1, delays.count * 95 / 100)]
-        #expect(p95 < Self.delayP95 && worst < Self.delayMax,
-                "delays: median \(delays[delays.count / 2]) s, 95th percentile \(p95) s, worst \(worst) s")
+        #expect(try await Self.waitUntil(20) { reference.position >= head }, "the primary's follower stopped at \(reference.position) of \(head)")
+        reference.stop()
+        await referencing.value
+        let (median, p95, worst) = Self.percentiles(follower.received.map(\.delay))
+        let (referenceMedian, referenceP95, referenceWorst) = Self.percentiles(reference.received.map(\.delay))
+        print("feed node delays: median \(median) s, 95th percentile \(p95) s, worst \(worst) s; "
+              + "on the primary: median \(referenceMedian) s, 95th percentile \(referenceP95) s, worst \(referenceWorst) s")
+        #expect(p95 < referenceP95 + Self.extraDelayP95 && worst < referenceWorst + Self.extraDelayMax,
+                "feed node: 95th percentile \(p95) s, worst \(worst) s; primary: \(referenceP95) s, \(referenceWorst) s")
         // The feed node's disclosures were audited on the primary (a standby cannot be written).
         let audited = try PostgresConnection(url: primaryURL).query("SELECT count(*)::text AS n FROM audit_log WHERE channel = 'pull'")
         #expect(Int(audited.first?["n"] ?? "0") ?? 0 > 0, "no audit entry on the primary")
