@@ -7,7 +7,7 @@ import Testing
 /// The district console in a real browser: `recordonce demo` (the hub with its four simulated
 /// departments) is started as a process, and Tests/browser/console_test.py drives Chromium through
 /// Selenium against it: sign-in, overview counts against the API, pausing a department, resolving a
-/// conflict, a mapping error with its line, a subscription whose token pulls the feed, a masked
+/// conflict, a match case linked and one rejected, a mapping error with its line, a subscription whose token pulls the feed, a masked
 /// record revealed with an audit entry, and no request blocked by the Content-Security-Policy.
 ///
 /// Chromium, chromedriver and Selenium come from deploy/setup. Their absence is a failure, never a
