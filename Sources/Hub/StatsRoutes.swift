@@ -74,6 +74,7 @@ struct StatsRoutes {
         }
         w.raw("rejects", r.json)
         w.raw("conflicts", try tally(c, "SELECT status AS k, count(*) AS n FROM conflicts GROUP BY status", keys: ["open"]))
+        w.raw("matches", try tally(c, "SELECT status AS k, count(*) AS n FROM match_cases GROUP BY status", keys: ["open"]))
         w.raw("subscriptions", try tally(c, "SELECT status AS k, count(*) AS n FROM subscriptions WHERE status <> 'deleted' GROUP BY status",
                                          keys: ["active", "paused", "disabled"]))
         return w.json

@@ -153,7 +153,8 @@ def run(driver):
             shown[el.get_attribute("data-stat")] = el.get_attribute("data-value")
         expected = {"resource:" + r["resource"]: str(r["count"]) for r in stats["resources"]}
         expected.update({"change_head": str(stats["change_log"]["head"]), "open_rejects": str(stats["rejects"]["open"]),
-                         "open_conflicts": str(stats["conflicts"]["open"]), "subscriptions_active": str(stats["subscriptions"]["active"])})
+                         "open_conflicts": str(stats["conflicts"]["open"]), "open_matches": str(stats["matches"]["open"]),
+                         "subscriptions_active": str(stats["subscriptions"]["active"])})
         wrong = {k: (shown.get(k), v) for k, v in expected.items() if shown.get(k) != v}
         return not wrong, f"shown vs API: {wrong}"
     eventually(overview_matches, "the overview's counts equal /v1/stats/overview")

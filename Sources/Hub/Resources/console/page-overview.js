@@ -88,7 +88,7 @@ export async function render(root, { t }) {
       tile(t('changeHead'), overview.change_log.head, 'change_head'),
       tile(t('openRejects'), overview.rejects.open, 'open_rejects'),
       tile(t('openConflicts'), overview.conflicts.open, 'open_conflicts'),
-      tile(t('openMatches'), null, 'open_matches', h('div', { class: 'tile-note' }, t('notAvailable'))),
+      tile(t('openMatches'), overview.matches.open, 'open_matches'),
       tile(t('subscriptionsActive'), overview.subscriptions.active, 'subscriptions_active'));
 
     // The district.
