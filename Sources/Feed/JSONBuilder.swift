@@ -55,10 +55,13 @@ struct JSONBuilder {
         bytes.append(UInt8(ascii: "}"))
     }
 
+    /// The object's text (closed here: `bytes` stays open for more members).
     var json: String {
-        var text = String(decoding: bytes, as: UTF8.self)
-        text += "}"
-        return text
+        String(unsafeUninitializedCapacity: bytes.count + 1) { out in
+            _ = out.initialize(from: bytes)
+            out[bytes.count] = UInt8(ascii: "}")
+            return bytes.count + 1
+        }
     }
 
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
@@ -66,16 +69,24 @@ struct JSONBuilder {
     /// Appends the JSON string literal of `s`, exactly as `JSONText.quote` writes it.
     static func quote(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22, 0x5C: out.append(0x5C); out.append(b)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
-                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { bytes in
+            // Most values need no escaping: copy them in one go.
+            guard bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for b in bytes {
+                switch b {
+                case 0x22, 0x5C: out.append(0x5C); out.append(b)
+                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                case 0..<0x20:
+                    out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
+                    out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+                default: out.append(b)
+                }
             }
         }
         out.append(0x22)
