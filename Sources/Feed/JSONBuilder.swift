@@ -3,11 +3,11 @@ import Telemetry
 /// Builds a JSON object as UTF-8 bytes, embedding JSON that is already serialized (records,
 /// sources) verbatim. Used on the feed's hot path instead of Codable; strings are quoted straight
 /// into the buffer (the same escaping as `JSONText.quote`), with no String per value.
-struct JSONBuilder {
+public struct JSONBuilder {
     private(set) var bytes: [UInt8]
     private var first = true
 
-    init(capacity: Int = 256) {
+    public init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
         bytes.append(UInt8(ascii: "{"))
@@ -23,22 +23,22 @@ struct JSONBuilder {
     }
 
     /// `name` must be a plain ASCII key (no escaping is done for keys).
-    mutating func string(_ name: String, _ value: String?) {
+    public mutating func string(_ name: String, _ value: String?) {
         key(name)
         if let value { Self.quote(value, into: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
     }
 
-    mutating func number<N: BinaryInteger>(_ name: String, _ value: N) {
+    public mutating func number<N: BinaryInteger>(_ name: String, _ value: N) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    mutating func raw(_ name: String, _ json: String) {
+    public mutating func raw(_ name: String, _ json: String) {
         key(name)
         bytes.append(contentsOf: json.utf8)
     }
 
-    mutating func strings(_ name: String, _ values: [String]) {
+    public mutating func strings(_ name: String, _ values: [String]) {
         key(name)
         bytes.append(UInt8(ascii: "["))
         for (i, v) in values.enumerated() {
@@ -56,7 +56,7 @@ struct JSONBuilder {
     }
 
     /// The object's text (closed here: `bytes` stays open for more members).
-    var json: String {
+    public var json: String {
         String(unsafeUninitializedCapacity: bytes.count + 1) { out in
             _ = out.initialize(from: bytes)
             out[bytes.count] = UInt8(ascii: "}")
