@@ -62,7 +62,7 @@ public struct EventProjector: Sendable {
         data.raw("record", recordJSON)
         data.raw("sources", sources(change.sources, resource))
         return ProjectedEvent(position: e.position, entityID: e.entityID, operation: e.operation, disclosedFields: disclosed,
-                              json: envelope(e, resource, type: e.operation, data: data.json))
+                              json: envelope(e, resource, type: e.operation, data: data))
     }
 
     /// The record of a golden entity as this subscriber sees it (snapshot rows), with the fields it discloses.
@@ -96,11 +96,11 @@ public struct EventProjector: Sendable {
         data.raw("record", "null")
         data.raw("sources", "[]")
         return ProjectedEvent(position: e.position, entityID: e.entityID, operation: "removed", disclosedFields: [],
-                              json: envelope(e, resource, type: "removed", data: data.json))
+                              json: envelope(e, resource, type: "removed", data: data))
     }
 
-    private func envelope(_ e: ParsedChange, _ resource: SubscriptionScope.ResourceScope, type: String, data: String) -> String {
-        var w = JSONBuilder(capacity: data.utf8.count + 256)
+    private func envelope(_ e: ParsedChange, _ resource: SubscriptionScope.ResourceScope, type: String, data: JSONBuilder) -> String {
+        var w = JSONBuilder(capacity: data.bytes.count + 256)
         w.string("specversion", "1.0")
         w.string("id", String(e.position))
         w.string("source", Self.source)
@@ -108,30 +108,36 @@ public struct EventProjector: Sendable {
         w.string("subject", e.resource + "/" + e.entityID)
         w.string("time", Timestamp.iso8601(e.time))
         w.string("datacontenttype", "application/json")
-        w.raw("data", data)
+        w.object("data", data)
         return w.json
     }
 
+    /// Writes into one byte buffer (values through `writeJSON`, no String per value): this runs
+    /// for every field of every event a subscriber catches up on.
     private func render(_ record: JSONObject, _ resource: SubscriptionScope.ResourceScope) -> (json: String, fields: [String]) {
-        var out = "{"
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        out.append(UInt8(ascii: "{"))
         var fields: [String] = []
+        fields.reserveCapacity(record.members.count)
         for member in record.members {
             guard let (policy, field) = resource.policies[member.key], policy != .omitted else { continue }
-            let value: String
+            if !fields.isEmpty { out.append(UInt8(ascii: ",")) }
+            JSONBuilder.quote(member.key, into: &out)
+            out.append(UInt8(ascii: ":"))
             switch (policy, member.value) {
-            case (_, .null): value = "null"
-            case (.plain, let v): value = v.jsonText()
-            case (.masked, let v): value = JSONText.quote(ValueMasking.mask(Self.text(of: v), hint: field.masking, type: field.type))
-            case (.pseudonymized, let v): value = JSONText.quote(ValueMasking.pseudonym(Self.text(of: v), key: scope.pseudonymKey))
+            case (_, .null): out.append(contentsOf: "null".utf8)
+            case (.plain, let v): v.writeJSON(to: &out)
+            case (.masked, let v):
+                JSONBuilder.quote(ValueMasking.mask(Self.text(of: v), hint: field.masking, type: field.type), into: &out)
+            case (.pseudonymized, let v):
+                JSONBuilder.quote(ValueMasking.pseudonym(Self.text(of: v), key: scope.pseudonymKey), into: &out)
             case (.omitted, _): continue
             }
-            if !fields.isEmpty { out += "," }
-            out += JSONText.quote(member.key)
-            out += ":"
-            out += value
             fields.append(member.key)
         }
-        return (out + "}", fields)
+        out.append(UInt8(ascii: "}"))
+        return (String(decoding: out, as: UTF8.self), fields)
     }
 
     private func sources(_ list: [JSONValue], _ resource: SubscriptionScope.ResourceScope) -> String {

@@ -51,7 +51,10 @@ public final class FeedReader: Sendable {
         var out: [ProjectedEvent] = []
         var next = after
         var scanned = 0
-        let chunk = min(5_000, max(500, limit * 2))
+        // A large page's first read asks for `limit` rows (most subscribers see most events;
+        // reading twice that decoded and then dropped half of every page), later reads for more,
+        // to get past events the projector filters out.
+        var chunk = limit >= 500 ? limit : min(500, limit * 2)
         try readPool.withConnection { c in
             reading: while out.count < limit && scanned < maxScan {
                 let raw = try ChangeLog.read(after: next, limit: chunk, from: c)
@@ -64,6 +67,7 @@ public final class FeedReader: Sendable {
                 }
                 scanned += raw.count
                 if raw.count < chunk { break }
+                chunk = min(5_000, max(500, (limit - out.count) * 2))
             }
         }
         return FeedPage(events: out, next: next)

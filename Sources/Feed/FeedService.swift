@@ -84,11 +84,6 @@ public final class FeedService: @unchecked Sendable {
         }
     }
 
-    /// Registers the feed's routes; `caller` resolves a request's bearer token.
-    public func routes(caller: @escaping @Sendable (Request) throws -> FeedCaller) -> FeedRoutes {
-        FeedRoutes(reader: reader, streams: streams, notifier: notifier, caller: caller)
-    }
-
     /// Records an admin's read of golden records (before the answer is sent: no audit, no answer).
     public func auditAdminRead(entityIDs: [String], fields: [String], purpose: String = "administration") throws {
         try reader.pool.withConnection {

@@ -1,49 +1,94 @@
 import Telemetry
 
-/// Builds a JSON object as text, embedding JSON that is already serialized (records, sources)
-/// verbatim. Used on the feed's hot path instead of Codable.
-struct JSONBuilder {
-    private(set) var text: String
+/// Builds a JSON object as UTF-8 bytes, embedding JSON that is already serialized (records,
+/// sources) verbatim. Used on the feed's hot path instead of Codable; strings are quoted straight
+/// into the buffer (the same escaping as `JSONText.quote`), with no String per value.
+public struct JSONBuilder {
+    private(set) var bytes: [UInt8]
     private var first = true
 
-    init(capacity: Int = 256) {
-        text = "{"
-        text.reserveCapacity(capacity)
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
     }
 
     private mutating func key(_ name: String) {
-        if !first { text += "," }
+        if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
-        text += "\""
-        text += name
-        text += "\":"
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
     }
 
     /// `name` must be a plain ASCII key (no escaping is done for keys).
-    mutating func string(_ name: String, _ value: String?) {
+    public mutating func string(_ name: String, _ value: String?) {
         key(name)
-        if let value { text += JSONText.quote(value) } else { text += "null" }
+        if let value { Self.quote(value, into: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
     }
 
-    mutating func number<N: BinaryInteger>(_ name: String, _ value: N) {
+    public mutating func number<N: BinaryInteger>(_ name: String, _ value: N) {
         key(name)
-        text += String(value)
+        bytes.append(contentsOf: String(value).utf8)
     }
 
-    mutating func raw(_ name: String, _ json: String) {
+    public mutating func raw(_ name: String, _ json: String) {
         key(name)
-        text += json
+        bytes.append(contentsOf: json.utf8)
     }
 
-    mutating func strings(_ name: String, _ values: [String]) {
+    public mutating func strings(_ name: String, _ values: [String]) {
         key(name)
-        text += "["
+        bytes.append(UInt8(ascii: "["))
         for (i, v) in values.enumerated() {
-            if i > 0 { text += "," }
-            text += JSONText.quote(v)
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.quote(v, into: &bytes)
         }
-        text += "]"
+        bytes.append(UInt8(ascii: "]"))
     }
 
-    var json: String { text + "}" }
+    /// Embeds another builder's object verbatim (no String in between).
+    mutating func object(_ name: String, _ other: JSONBuilder) {
+        key(name)
+        bytes.append(contentsOf: other.bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// The object's text (closed here: `bytes` stays open for more members).
+    public var json: String {
+        String(unsafeUninitializedCapacity: bytes.count + 1) { out in
+            _ = out.initialize(from: bytes)
+            out[bytes.count] = UInt8(ascii: "}")
+            return bytes.count + 1
+        }
+    }
+
+    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends the JSON string literal of `s`, exactly as `JSONText.quote` writes it.
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        var s = s
+        s.withUTF8 { bytes in
+            // Most values need no escaping: copy them in one go.
+            guard bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for b in bytes {
+                switch b {
+                case 0x22, 0x5C: out.append(0x5C); out.append(b)
+                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                case 0..<0x20:
+                    out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
+                    out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+                default: out.append(b)
+                }
+            }
+        }
+        out.append(0x22)
+    }
 }

@@ -2,9 +2,9 @@ import Foundation
 import Telemetry
 
 /// JSON renderings of subscriptions and audit entries for the API.
-enum SubscriptionJSON {
+public enum SubscriptionJSON {
     /// A subscription; `token` (and the webhook signing secrets) only in the answer to its creation.
-    static func render(_ s: Subscription, token: String? = nil) -> String {
+    public static func render(_ s: Subscription, token: String? = nil) -> String {
         var w = JSONBuilder()
         w.string("id", s.id)
         w.string("name", s.name)
@@ -35,7 +35,7 @@ enum SubscriptionJSON {
         return w.json
     }
 
-    static func render(_ r: AuditRecord) -> String {
+    public static func render(_ r: AuditRecord) -> String {
         var w = JSONBuilder()
         w.number("id", r.id)
         w.string("time", Timestamp.iso8601(r.time))

@@ -23,6 +23,12 @@ public enum ValueMasking {
 
     /// Keeps `first` and `last` characters and stars the rest (at least one star).
     static func keep(_ text: String, first: Int, last: Int) -> String {
+        if let fast = SingleScalarText(text) { return fast.keep(first: first, last: last) }
+        return keepByCharacters(text, first: first, last: last)
+    }
+
+    /// `keep` on Characters, for any text.
+    static func keepByCharacters(_ text: String, first: Int, last: Int) -> String {
         let characters = Array(text)
         guard characters.count > first + last else { return String(repeating: "*", count: max(1, characters.count)) }
         let hidden = characters.count - first - last
@@ -31,16 +37,23 @@ public enum ValueMasking {
 
     /// Markers that end the street (township) level of a Chinese address, in the order tried.
     static let streetMarkers = ["街道", "镇", "乡"]
+    static let streetMarkerBytes = streetMarkers.map { Array($0.utf8) }
 
     /// The address up to and including its street, township or town, then `***`. Without such a
     /// marker, only the first 6 characters (about the district level) are kept.
     static func streetLevel(_ text: String) -> String {
+        if let fast = SingleScalarText(text) { return fast.streetLevel(markers: streetMarkerBytes) }
+        return streetLevelByCharacters(text)
+    }
+
+    /// `streetLevel` with Foundation's search and Characters, for any text.
+    static func streetLevelByCharacters(_ text: String) -> String {
         for marker in streetMarkers {
             if let range = text.range(of: marker) {
                 return String(text[..<range.upperBound]) + "***"
             }
         }
-        return keep(text, first: min(6, max(0, text.count - 1)), last: 0)
+        return keepByCharacters(text, first: min(6, max(0, text.count - 1)), last: 0)
     }
 
     /// The pseudonym of a value under a subscription's key: base64url of HMAC-SHA256, prefixed
@@ -48,5 +61,83 @@ public enum ValueMasking {
     /// in every field of that subscription, so its records can still be joined with each other.
     public static func pseudonym(_ text: String, key: [UInt8]) -> String {
         "ps_" + Secrets.base64URL(Secrets.hmacSHA256(key: key, message: Array(text.utf8)))
+    }
+}
+
+/// Text in which every Unicode scalar is a character of its own, masked on its UTF-8 bytes with
+/// the same result as the Character-based path (which was most of the feed's masking cost).
+///
+/// Only ASCII without CR and the CJK Unified Ideographs (U+3400-U+4DBF, U+4E00-U+9FFF) qualify:
+/// grapheme breaking never joins two such scalars (they are neither Extend, ZWJ, SpacingMark,
+/// Prepend, Hangul nor regional indicators; only CR LF joins ASCII), so counting scalars is
+/// counting characters. None has a canonical decomposition, so a byte search finds what
+/// Foundation's `range(of:)` finds. Any other text (names with rare characters, combining
+/// marks) takes the general path.
+struct SingleScalarText {
+    let bytes: [UInt8]
+    /// The number of scalars (= characters).
+    let count: Int
+
+    init?(_ text: String) {
+        var n = 0
+        var i = text.utf8.startIndex
+        let utf8 = text.utf8
+        let end = utf8.endIndex
+        while i != end {
+            let b0 = utf8[i]
+            if b0 < 0x80 {
+                if b0 == 0x0D { return nil }
+                i = utf8.index(after: i)
+            } else {
+                guard b0 >= 0xE3 && b0 <= 0xE9 else { return nil }
+                let i1 = utf8.index(after: i)
+                let i2 = utf8.index(after: i1)
+                let scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(utf8[i1] & 0x3F) << 6) | UInt32(utf8[i2] & 0x3F)
+                guard (0x3400...0x4DBF).contains(scalar) || (0x4E00...0x9FFF).contains(scalar) else { return nil }
+                i = utf8.index(after: i2)
+            }
+            n += 1
+        }
+        bytes = Array(utf8)
+        count = n
+    }
+
+    /// The byte offset of the scalar at `index` (0...count).
+    private func offset(ofScalar index: Int) -> Int {
+        var o = 0
+        for _ in 0..<index { o += bytes[o] < 0x80 ? 1 : 3 }
+        return o
+    }
+
+    /// `ValueMasking.keep` on this text.
+    func keep(first: Int, last: Int) -> String {
+        guard count > first + last else { return String(repeating: "*", count: max(1, count)) }
+        let head = offset(ofScalar: first)
+        let tail = offset(ofScalar: count - last)
+        var out = Array(bytes[..<head])
+        out.append(contentsOf: repeatElement(UInt8(ascii: "*"), count: count - first - last))
+        out.append(contentsOf: bytes[tail...])
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `ValueMasking.streetLevel` on this text.
+    func streetLevel(markers: [[UInt8]]) -> String {
+        for marker in markers {
+            if let end = endOfFirst(marker) {
+                return String(decoding: bytes[..<end], as: UTF8.self) + "***"
+            }
+        }
+        return keep(first: min(6, max(0, count - 1)), last: 0)
+    }
+
+    /// The byte offset just past the first occurrence of `marker` starting on a scalar boundary.
+    private func endOfFirst(_ marker: [UInt8]) -> Int? {
+        guard !marker.isEmpty, marker.count <= bytes.count else { return nil }
+        var o = 0
+        while o + marker.count <= bytes.count {
+            if bytes[o] == marker[0] && bytes[o..<(o + marker.count)].elementsEqual(marker) { return o + marker.count }
+            o += bytes[o] < 0x80 ? 1 : 3
+        }
+        return nil
     }
 }

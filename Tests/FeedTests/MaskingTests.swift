@@ -37,3 +37,26 @@ import Testing
         #expect(FieldPolicy.leastPrivilege(for: try #require(person.field("political_status"))) == .omitted, "not shared")
     }
 }
+
+/// The byte-level masking of single-scalar text (ASCII, CJK ideographs) gives exactly what the
+/// Character-based path gives, on random text mixing those with characters that take the general
+/// path (combining marks, CR LF, a supplementary-plane ideograph, a compatibility ideograph).
+@Suite struct MaskingFastPathTests {
+    static let pieces: [String] = ["1", "X", "-", " ", "\n", "街", "道", "街道", "镇", "乡", "张", "欧阳", "号", "四川省", "成华区",
+                                   "e\u{301}", "\r\n", "\u{20BB7}", "\u{F9DC}", "a", "0", "㐀", "é", "镇乡"]
+
+    @Test func fastPathMatchesTheCharacterPath() {
+        var rng = SystemRandomNumberGenerator()
+        var fastCases = 0
+        for _ in 0..<5_000 {
+            let text = (0..<Int.random(in: 0...14, using: &rng)).map { _ in Self.pieces.randomElement(using: &rng)! }.joined()
+            if SingleScalarText(text) != nil { fastCases += 1 }
+            for (first, last) in [(6, 4), (3, 4), (1, 0), (0, 0)] {
+                #expect(ValueMasking.keep(text, first: first, last: last) == ValueMasking.keepByCharacters(text, first: first, last: last))
+            }
+            #expect(ValueMasking.streetLevel(text) == ValueMasking.streetLevelByCharacters(text))
+        }
+        #expect(fastCases > 500, "the random texts must exercise the byte path")
+        #expect(SingleScalarText("e\u{301}") == nil && SingleScalarText("a\r\nb") == nil && SingleScalarText("\u{20BB7}") == nil)
+    }
+}

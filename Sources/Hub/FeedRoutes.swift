@@ -1,3 +1,4 @@
+import Feed
 import Foundation
 import HTTP
 import Store
@@ -12,6 +13,8 @@ public enum FeedCaller: Sendable, Equatable {
 
 /// The feed's HTTP API: subscriptions (admin), pull and stream (subscribers), audit (admin).
 /// Snapshot pages are served through `GET /v1/resources/{resource}` (see `snapshotResponse`).
+/// The routes live in the Hub with its other routes; what they call (reading, projection,
+/// streams, audit) is the Feed module's.
 public struct FeedRoutes: Sendable {
     public let reader: FeedReader
     public let streams: FeedStreams
@@ -283,5 +286,12 @@ final class LongPoll: @unchecked Sendable {
             done = true
             return true
         }
+    }
+}
+
+extension FeedService {
+    /// Registers the feed's routes; `caller` resolves a request's bearer token.
+    public func routes(caller: @escaping @Sendable (Request) throws -> FeedCaller) -> FeedRoutes {
+        FeedRoutes(reader: reader, streams: streams, notifier: notifier, caller: caller)
     }
 }
