@@ -4,8 +4,8 @@ import Foundation
 /// `POST /v1/subscriptions/preview`. Per resource, each catalog field and how it would be sent
 /// (plain, masked, pseudonymized, omitted), the division fields that place records in the area,
 /// and every validation problem of the spec (then nothing is previewed).
-enum SubscriptionPreview {
-    static func render(_ spec: SubscriptionSpec, validator: SubscriptionValidator) -> String {
+public enum SubscriptionPreview {
+    public static func render(_ spec: SubscriptionSpec, validator: SubscriptionValidator) -> String {
         var w = JSONBuilder()
         let valid: SubscriptionSpec
         do {
