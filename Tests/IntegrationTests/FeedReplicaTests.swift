@@ -14,10 +14,12 @@ import Testing
     /// its arrival at the subscriber: polling every 50 ms plus the standby's apply lag (measured
     /// alone: median 0.16-0.20 s, worst 0.28-0.50 s). They are compared with a reference measured
     /// in the same run: a second subscriber following the writer on the primary (woken by NOTIFY),
-    /// so a machine loaded by the rest of the suite slows both alike. The feed node may be 1.5 s
-    /// later at the 95th percentile and 4 s at worst: still under the long-poll's 5 s wait, so a
-    /// feed node that waited for notifications (which never reach a standby) fails.
-    static let extraDelayP95 = 1.5
+    /// so a machine loaded by the rest of the suite slows both (the standby's replay more: seen
+    /// 3.4 s against the primary's 1.8 s at the 95th percentile in a loaded CI-like run). The feed
+    /// node may be 3 s later at the 95th percentile and 4 s at worst: a feed node that waited for
+    /// notifications (which never reach a standby) only answers at the long-poll's 5 s wait, and
+    /// fails.
+    static let extraDelayP95 = 3.0
     static let extraDelayMax = 4.0
 
     /// A `recordonce serve` process whose log goes to a file; `port` is read from the log.
