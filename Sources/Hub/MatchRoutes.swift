@@ -38,11 +38,11 @@ struct MatchRoutes {
     private func link(_ request: Request) throws -> Response {
         let by = try auth.adminName(request)
         let id = try caseID(request)
-        let body = try Self.body(request)
+        let body = try DecisionRequest.body(request)
         guard let entity = body["entity_id"]?.stringValue, UUID(uuidString: entity) != nil else {
             throw HTTPError.badRequest("give the \"entity_id\" (a UUID) of the record to link to", code: "missing_entity")
         }
-        let reason = try Self.reason(body["reason"]?.stringValue)
+        let reason = try DecisionRequest.reason(body["reason"]?.stringValue)
         guard let found = try ingest.store.matchCase(id: id) else { throw HTTPError.notFound("no such match case") }
         guard let registered = ingest.registry.adapter(found.adapter), let plan = registered.plan else {
             throw HTTPError(status: 409, code: "adapter_unavailable",
@@ -69,7 +69,7 @@ struct MatchRoutes {
     private func reject(_ request: Request) throws -> Response {
         let by = try auth.adminName(request)
         let id = try caseID(request)
-        let reason = try Self.reason(try Self.body(request)["reason"]?.stringValue)
+        let reason = try DecisionRequest.reason(try DecisionRequest.body(request)["reason"]?.stringValue)
         let rejected = try mapped {
             try ingest.store.pool.transaction { c in
                 let rejected = try ingest.store.rejectMatchCase(id: id, by: by, reason: reason, in: c)
@@ -97,22 +97,6 @@ struct MatchRoutes {
                 throw HTTPError(status: 422, code: "wrong_resource", message: "the case is about a \(expected); link it to a \(expected)")
             }
         }
-    }
-
-    private static func body(_ request: Request) throws -> JSONObject {
-        let value: JSONValue
-        do { value = try JSON5.parseJSON(request.body, file: "body") } catch {
-            throw HTTPError.badRequest("the body is not JSON: \(error)", code: "invalid_json")
-        }
-        guard let object = value.objectValue else { throw HTTPError.badRequest("the body must be a JSON object", code: "invalid_json") }
-        return object
-    }
-
-    private static func reason(_ text: String?) throws -> String {
-        let reason = (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else { throw HTTPError.badRequest("give a reason: it is kept with the decision and in the audit log", code: "missing_reason") }
-        guard reason.count <= 1000 else { throw HTTPError.badRequest("the reason is longer than 1000 characters", code: "invalid_argument") }
-        return reason
     }
 
     static func json(_ c: MatchCaseView) -> String {

@@ -59,9 +59,9 @@ struct StewardshipRoutes {
     private func resolve(_ request: Request) throws -> Response {
         let by = try auth.adminName(request)
         let id = try conflictID(request)
-        let body = try Self.body(request)
+        let body = try DecisionRequest.body(request)
         let decision = try Self.decision(body, allowed: StewardDecision.allCases)
-        let reason = try Self.reason(body["reason"]?.stringValue)
+        let reason = try DecisionRequest.reason(body["reason"]?.stringValue)
         var value: String?
         if decision == .setValue {
             guard let conflict = try store.conflict(id: id) else { throw HTTPError.notFound("no such conflict") }
@@ -87,9 +87,9 @@ struct StewardshipRoutes {
     /// a dry run does everything, counts, and rolls back.
     private func resolveMany(_ request: Request) throws -> Response {
         let by = try auth.adminName(request)
-        let body = try Self.body(request)
+        let body = try DecisionRequest.body(request)
         let decision = try Self.decision(body, allowed: [.keepGolden, .takeChallenger])
-        let reason = try Self.reason(body["reason"]?.stringValue)
+        let reason = try DecisionRequest.reason(body["reason"]?.stringValue)
         guard let f = body["filter"]?.objectValue else {
             throw HTTPError.badRequest("give a \"filter\" with resource, field, golden_department and/or challenger_department",
                                        code: "missing_filter")
@@ -150,8 +150,8 @@ struct StewardshipRoutes {
     private func correct(_ request: Request) throws -> Response {
         let by = try auth.adminName(request)
         let (resource, id, field) = try target(request)
-        let body = try Self.body(request)
-        let reason = try Self.reason(body["reason"]?.stringValue)
+        let body = try DecisionRequest.body(request)
+        let reason = try DecisionRequest.reason(body["reason"]?.stringValue)
         guard let given = body["value"] else { throw HTTPError.badRequest("give the field's \"value\"", code: "missing_value") }
         let value = try checked(given, resource: resource, field: field)
         try mapped {
@@ -167,7 +167,7 @@ struct StewardshipRoutes {
     private func removeOverride(_ request: Request) throws -> Response {
         let by = try auth.adminName(request)
         let (resource, id, field) = try target(request)
-        let reason = try Self.reason(request.query["reason"])
+        let reason = try DecisionRequest.reason(request.query["reason"])
         try mapped {
             try store.pool.transaction { c in
                 let change = try store.removeOverride(resource: resource, entityID: id, field: field, in: c)
@@ -241,27 +241,11 @@ struct StewardshipRoutes {
         }
     }
 
-    private static func body(_ request: Request) throws -> JSONObject {
-        let value: JSONValue
-        do { value = try JSON5.parseJSON(request.body, file: "body") } catch {
-            throw HTTPError.badRequest("the body is not JSON: \(error)", code: "invalid_json")
-        }
-        guard let object = value.objectValue else { throw HTTPError.badRequest("the body must be a JSON object", code: "invalid_json") }
-        return object
-    }
-
     private static func decision(_ body: JSONObject, allowed: [StewardDecision]) throws -> StewardDecision {
         guard let text = body["decision"]?.stringValue, let decision = StewardDecision(rawValue: text), allowed.contains(decision) else {
             throw HTTPError.badRequest("decision must be one of \(allowed.map(\.rawValue).joined(separator: ", "))", code: "invalid_decision")
         }
         return decision
-    }
-
-    private static func reason(_ text: String?) throws -> String {
-        let reason = (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else { throw HTTPError.badRequest("give a reason: it is kept with the decision and in the audit log", code: "missing_reason") }
-        guard reason.count <= 1000 else { throw HTTPError.badRequest("the reason is longer than 1000 characters", code: "invalid_argument") }
-        return reason
     }
 
     static func json(_ c: ConflictView) -> String {
