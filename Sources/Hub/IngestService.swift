@@ -39,14 +39,7 @@ public final class IngestService: Sendable {
             throw HTTPError(status: 400, code: "undecodable_body", message: "the body is not valid \(plan.source.format.rawValue): \(fault) [\(fault.kind.rawValue)]")
         }
         let outcome = try store.ingest(items, adapter: IngestSource(declaration), plan: plan, checkpoint: checkpoint)
-        try keepContent(items, outcome: outcome, adapterID: adapterID, plan: plan)
         return outcome
-    }
-
-    /// Keeps the accepted records' source content for replay after a mapping change. Written
-    /// after the batch's transaction: a crash in between leaves that batch out of later replays.
-    func keepContent(_ items: [SourceReadItem], outcome: BatchOutcome, adapterID: String, plan: MappingPlan) throws {
-        try LandingContent(pool: store.pool).keep(items, outcome: outcome, adapterID: adapterID, mappingVersion: plan.version)
     }
 
     /// Progress of a file import, reported after each batch.
@@ -89,7 +82,6 @@ public final class IngestService: Sendable {
             guard !items.isEmpty else { return }
             let batch = try store.prepare(items, adapter: IngestSource(declaration), plan: plan)
             let outcome = try store.ingest(batch, adapter: IngestSource(declaration), plan: plan)
-            try keepContent(items, outcome: outcome, adapterID: adapterID, plan: plan)
             state.records += items.count
             state.accepted += outcome.count(.accepted)
             state.unchanged += outcome.count(.unchanged)
@@ -130,7 +122,6 @@ public final class IngestService: Sendable {
         }
         let (declaration, plan) = try adapter(adapterID)
         let outcome = try store.ingest([.record(record)], adapter: IngestSource(declaration), plan: plan, reprocess: true)
-        try keepContent([.record(record)], outcome: outcome, adapterID: adapterID, plan: plan)
         let result = outcome.records[0]
         if result.status == .accepted || result.status == .skipped { try store.markRetried(rejectID: rejectID) }
         return result

@@ -9,29 +9,12 @@ import Store
 import Telemetry
 
 /// The source content of accepted records, kept for replay (`landing_batches`, migration 0008):
-/// one row per stored batch, its accepted records as NDJSON lines `{"key": ..., "record": {...}}`.
+/// one row per stored batch, its accepted records as NDJSON lines `{"key": ..., "record": {...}}`,
+/// written by the record store in the batch's own transaction.
 public struct LandingContent: Sendable {
     let pool: ConnectionPool
 
     public init(pool: ConnectionPool) { self.pool = pool }
-
-    /// Keeps the records of `items` that `outcome` accepted (item order = outcome order).
-    public func keep(_ items: [SourceReadItem], outcome: BatchOutcome, adapterID: String, mappingVersion: Int) throws {
-        guard outcome.records.count == items.count else { return }
-        var lines: [String] = []
-        for (item, result) in zip(items, outcome.records) where result.status == .accepted {
-            guard case .record(let record) = item else { continue }
-            var line = "{\"key\":"
-            if let key = record.sourceKey { JSONStringEscaper.append(key, to: &line) } else { line += "null" }
-            line += ",\"record\":" + SourceValue.object(record.fields).jsonText + "}"
-            lines.append(line)
-        }
-        guard !lines.isEmpty else { return }
-        try pool.withConnection { c in
-            _ = try c.execute("INSERT INTO landing_batches (adapter, mapping_version, records, content) VALUES ($1, $2, $3, $4)",
-                              [adapterID, mappingVersion, lines.count, lines.joined(separator: "\n")])
-        }
-    }
 
     /// Removes the adapter's content stored before `day` (`YYYY-MM-DD`, UTC): those records can
     /// no longer be replayed. Returns the batches and records removed.
@@ -163,7 +146,7 @@ public struct Replayer: Sendable {
             // Landing is not consulted (the content was landed before); unchanged values write
             // nothing and emit no event. A crash before the progress update replays this batch
             // again, which changes nothing more.
-            let outcome = try ingest.store.ingest(batch.records.map { .record($0) }, adapter: IngestSource(declaration), plan: plan, reprocess: true)
+            let outcome = try ingest.store.ingest(batch.records.map { .record($0) }, adapter: IngestSource(declaration), plan: plan, reprocess: true, keepsContent: false)
             after = batch.id
             state.batches += 1
             state.records += batch.records.count

@@ -40,7 +40,10 @@ struct BatchWriter {
         let first: FirstVersion?
     }
 
-    mutating func store(_ batch: PreparedBatch, checkpoint: String?, reprocess: Bool) throws -> BatchOutcome {
+    /// `keepsContent`: the accepted records' source content is kept for a later replay
+    /// (`landing_batches`), in this transaction so that a crash cannot keep the golden records and
+    /// lose the content they came from. A replay itself stores nothing again.
+    mutating func store(_ batch: PreparedBatch, checkpoint: String?, reprocess: Bool, keepsContent: Bool) throws -> BatchOutcome {
         outcomes = Array(repeating: nil, count: batch.count)
         for (index, error) in batch.unreadable {
             let problem = RecordOutcome.Problem(field: "record", rule: error.kind.rawValue, message: error.message, severity: "error")
@@ -120,6 +123,7 @@ struct BatchWriter {
         // 5. Rejects, landing, checkpoint, then the change log.
         try writeRejects()
         try writeLanding()
+        if keepsContent { try keepContent(batch) }
         if let checkpoint {
             try connection.execute("""
                 INSERT INTO adapter_checkpoints (adapter, checkpoint) VALUES ($1, $2)
@@ -161,6 +165,23 @@ struct BatchWriter {
         let id = LandingKey(key: p.key, hash: p.hash)
         if landing[id] == nil { landingOrder.append(id) }
         landing[id] = status
+    }
+
+    /// One `landing_batches` row with the batch's accepted records as NDJSON lines
+    /// `{"key": source key or null, "record": {...}}`, the form a replay reads back.
+    private func keepContent(_ batch: PreparedBatch) throws {
+        var lines = ""
+        var count = 0
+        for p in batch.prepared where outcomes[p.index]?.status == .accepted {
+            if count > 0 { lines += "\n" }
+            lines += "{\"key\":"
+            if let key = p.record.sourceKey { JSONStringEscaper.append(key, to: &lines) } else { lines += "null" }
+            lines += ",\"record\":" + p.json + "}"
+            count += 1
+        }
+        guard count > 0 else { return }
+        try connection.execute("INSERT INTO landing_batches (adapter, mapping_version, records, content) VALUES ($1, $2, $3, $4)",
+                               [adapter.id, plan.version, count, lines])
     }
 
     private func writeLanding() throws {

@@ -27,11 +27,13 @@ public final class RecordStore: Sendable {
     }
 
     /// Stores one batch from `adapter` read with `plan`. `checkpoint` (pull adapters) is saved in
-    /// the same transaction. With `reprocess`, landing is not consulted (retrying rejects).
+    /// the same transaction. With `reprocess`, landing is not consulted (retrying rejects,
+    /// replaying). `keepsContent`: the accepted records' source content is kept for a later
+    /// replay, in the same transaction (a replay passes false: it stores nothing again).
     public func ingest(_ items: [SourceReadItem], adapter: IngestSource, plan: MappingPlan,
-                       checkpoint: String? = nil, reprocess: Bool = false, now: Date = Date()) throws -> BatchOutcome {
+                       checkpoint: String? = nil, reprocess: Bool = false, keepsContent: Bool = true, now: Date = Date()) throws -> BatchOutcome {
         let batch = try prepare(items, adapter: adapter, plan: plan, consultLanding: !reprocess, now: now)
-        return try ingest(batch, adapter: adapter, plan: plan, checkpoint: checkpoint, reprocess: reprocess)
+        return try ingest(batch, adapter: adapter, plan: plan, checkpoint: checkpoint, reprocess: reprocess, keepsContent: keepsContent)
     }
 
     /// The work on a batch that needs no transaction: content hashes and source keys, a look at
@@ -54,11 +56,11 @@ public final class RecordStore: Sendable {
 
     /// Stores a prepared batch in one transaction. `plan` must be the plan it was prepared with.
     public func ingest(_ batch: PreparedBatch, adapter: IngestSource, plan: MappingPlan,
-                       checkpoint: String? = nil, reprocess: Bool = false) throws -> BatchOutcome {
+                       checkpoint: String? = nil, reprocess: Bool = false, keepsContent: Bool = true) throws -> BatchOutcome {
         precondition(batch.mappingID == plan.id && batch.mappingVersion == plan.version, "batch prepared with another mapping")
         return try pool.transaction { c in
             var writer = BatchWriter(connection: c, rules: rules, adapter: adapter, plan: plan, observedAt: batch.observedAt)
-            return try writer.store(batch, checkpoint: checkpoint, reprocess: reprocess)
+            return try writer.store(batch, checkpoint: checkpoint, reprocess: reprocess, keepsContent: keepsContent)
         }
     }
 }
