@@ -236,10 +236,14 @@ public struct StrictJSONParser {
             if b == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                if !ascii, let bad = UTF8Check.firstInvalidOffset(raw) {
+                if ascii { return String(decoding: raw, as: UTF8.self) }
+                // `String(decoding:)` validates as it copies and repairs bad bytes to U+FFFD: only a
+                // copy holding U+FFFD (repaired, or written so in the text) needs the exact check.
+                var text = String(decoding: raw, as: UTF8.self)
+                if text.withUTF8(Self.containsReplacementCharacter), let bad = UTF8Check.firstInvalidOffset(raw) {
                     throw ParseFailure(offset: start + bad, message: "string is not valid UTF-8", kind: .encoding)
                 }
-                return String(decoding: raw, as: UTF8.self)
+                return text
             }
             if b == UInt8(ascii: "\\") { return try parseEscapedString(open: open, start: start) }
             if b < 0x20 { throw ParseFailure(offset: index, message: "control character in string (escape it)", kind: .local) }
@@ -247,6 +251,16 @@ public struct StrictJSONParser {
             index += 1
         }
         throw ParseFailure(offset: open, message: "unterminated string")
+    }
+
+    /// Whether UTF-8 text holds U+FFFD (EF BF BD).
+    static func containsReplacementCharacter(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i + 2 < utf8.count {
+            if utf8[i] == 0xEF, utf8[i + 1] == 0xBF, utf8[i + 2] == 0xBD { return true }
+            i += 1
+        }
+        return false
     }
 
     /// The slow path for strings with escapes: decodes into a byte buffer.

@@ -52,6 +52,11 @@ import Testing
         }
         #expect(encoding?.kind == .encoding)
         #expect(encoding?.offset == 2)
+        // A U+FFFD written in the text is fine; a truncated sequence that repairs to the same length is not.
+        #expect(try JSON5.parseJSON("[\"a\u{FFFD}中\"]") == .array([.string("a\u{FFFD}中")]))
+        let truncated: [UInt8] = [0x5B, 0x22, 0xE4, 0xB8, 0xAD, 0xF0, 0x90, 0x80, 0x22, 0x5D]
+        #expect(throws: JSON5Error.self) { try JSON5.parseJSON(truncated) }
+        #expect((try? JSON5.parseJSON(truncated)) == nil)
     }
 
     @Test func skipValueStepsOverOneValue() {
