@@ -1,25 +1,52 @@
-/// Strict RFC 8259 JSON over UTF-8 bytes: the per-record ingest path.
+/// Strict RFC 8259 JSON over UTF-8 bytes: the one strict scanner of the project.
 ///
-/// Byte-level scanning with no Foundation. Strings without escapes are validated and copied in
-/// one step; numbers are kept as their literal text. Duplicate keys are rejected, so a record
-/// cannot carry two different values for one field.
-struct StrictJSONParser {
+/// It serves API bodies and stored JSON (`JSON5.parseJSON`) and the JSON and NDJSON record
+/// readers of the ingest path, which walk a records array with it value by value. Byte-level
+/// scanning with no Foundation; pure-ASCII strings without escapes are copied without a second
+/// UTF-8 validation; numbers are kept as their literal text.
+public struct StrictJSONParser {
+    /// Options a caller sets: the record readers refuse deep records sooner and keep repeated keys.
+    public struct Options: Sendable {
+        public var maxDepth: Int
+        /// Whether a key repeated in one object is an error (the document parser) or kept (records).
+        public var rejectsDuplicateKeys: Bool
+
+        public init(maxDepth: Int = 512, rejectsDuplicateKeys: Bool = true) {
+            self.maxDepth = maxDepth
+            self.rejectsDuplicateKeys = rejectsDuplicateKeys
+        }
+    }
+
+    /// Stacks of members and elements being parsed; a caller parsing many records keeps one and
+    /// swaps it in, so the stacks are allocated once.
+    public struct Scratch {
+        var members: [JSONObject.Member] = []
+        var items: [JSONValue] = []
+
+        public init() {}
+    }
+
     let bytes: UnsafeRawBufferPointer
-    var index = 0
+    /// The byte offset where scanning goes on; a caller walking an array moves it between values.
+    public var index: Int
     var depth = 0
-    /// Members of the objects being parsed, nested objects stacked on top; each finished object
-    /// copies its run out in one exactly-sized allocation.
-    var memberStack: [JSONObject.Member] = []
-    /// Elements of the arrays being parsed, used the same way.
-    var itemStack: [JSONValue] = []
-    static let maxDepth = 512
+    let maxDepth: Int
+    let rejectsDuplicateKeys: Bool
+    /// Members of the objects (elements of the arrays) being parsed, nested ones stacked on top;
+    /// each finished container copies its run out in one exactly-sized allocation.
+    public var scratch = Scratch()
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    public init(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0, options: Options = Options()) {
+        self.bytes = bytes
+        self.index = offset
+        self.maxDepth = options.maxDepth
+        self.rejectsDuplicateKeys = options.rejectsDuplicateKeys
+    }
 
-    /// Parses exactly one value surrounded by optional whitespace.
-    mutating func parseDocument() throws(ParseFailure) -> JSONValue {
+    /// Parses exactly one value surrounded by optional whitespace (after a UTF-8 BOM when `allowsBOM`).
+    public mutating func parseDocument(allowsBOM: Bool = true) throws(ParseFailure) -> JSONValue {
         skipWhitespace()
-        if index == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+        if allowsBOM, index == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
             index = 3
             skipWhitespace()
         }
@@ -33,7 +60,7 @@ struct StrictJSONParser {
     }
 
     @inline(__always)
-    mutating func skipWhitespace() {
+    public mutating func skipWhitespace() {
         while index < bytes.count {
             let b = bytes[index]
             guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
@@ -41,7 +68,7 @@ struct StrictJSONParser {
         }
     }
 
-    mutating func parseValue() throws(ParseFailure) -> JSONValue {
+    public mutating func parseValue() throws(ParseFailure) -> JSONValue {
         guard index < bytes.count else { throw ParseFailure(offset: index, message: "expected a value, found end of input") }
         switch bytes[index] {
         case UInt8(ascii: "\""): return .string(try parseString())
@@ -67,7 +94,7 @@ struct StrictJSONParser {
 
     mutating func parseObject() throws(ParseFailure) -> JSONValue {
         depth += 1
-        guard depth <= Self.maxDepth else { throw ParseFailure(offset: index, message: "nesting deeper than \(Self.maxDepth) levels") }
+        guard depth <= maxDepth else { throw ParseFailure(offset: index, message: "nesting deeper than \(maxDepth) levels", kind: .tooDeep) }
         defer { depth -= 1 }
         index += 1
         skipWhitespace()
@@ -75,16 +102,18 @@ struct StrictJSONParser {
             index += 1
             return .object(JSONObject())
         }
-        let base = memberStack.count
-        defer { memberStack.removeSubrange(base...) }
+        let base = scratch.members.count
+        defer { scratch.members.removeSubrange(base...) }
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw ParseFailure(offset: index, message: "expected a string key in object")
             }
             let keyOffset = index
             let key = try parseString()
-            for k in base..<memberStack.count where memberStack[k].key == key {
-                throw ParseFailure(offset: keyOffset, message: "duplicate key in object")
+            if rejectsDuplicateKeys {
+                for k in base..<scratch.members.count where scratch.members[k].key == key {
+                    throw ParseFailure(offset: keyOffset, message: "duplicate key in object")
+                }
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
@@ -93,7 +122,7 @@ struct StrictJSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            memberStack.append(JSONObject.Member(key: key, value: value))
+            scratch.members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             guard index < bytes.count else { throw ParseFailure(offset: index, message: "unterminated object: expected ',' or '}'") }
             let b = bytes[index]
@@ -102,14 +131,14 @@ struct StrictJSONParser {
                 skipWhitespace()
                 continue
             }
-            if b == UInt8(ascii: "}") { return .object(JSONObject(Array(memberStack[base...]))) }
+            if b == UInt8(ascii: "}") { return .object(JSONObject(Array(scratch.members[base...]))) }
             throw ParseFailure(offset: index - 1, message: "expected ',' or '}' after object member")
         }
     }
 
     mutating func parseArray() throws(ParseFailure) -> JSONValue {
         depth += 1
-        guard depth <= Self.maxDepth else { throw ParseFailure(offset: index, message: "nesting deeper than \(Self.maxDepth) levels") }
+        guard depth <= maxDepth else { throw ParseFailure(offset: index, message: "nesting deeper than \(maxDepth) levels", kind: .tooDeep) }
         defer { depth -= 1 }
         index += 1
         skipWhitespace()
@@ -117,11 +146,11 @@ struct StrictJSONParser {
             index += 1
             return .array([])
         }
-        let base = itemStack.count
-        defer { itemStack.removeSubrange(base...) }
+        let base = scratch.items.count
+        defer { scratch.items.removeSubrange(base...) }
         while true {
             let item = try parseValue()
-            itemStack.append(item)
+            scratch.items.append(item)
             skipWhitespace()
             guard index < bytes.count else { throw ParseFailure(offset: index, message: "unterminated array: expected ',' or ']'") }
             let b = bytes[index]
@@ -130,7 +159,7 @@ struct StrictJSONParser {
                 skipWhitespace()
                 continue
             }
-            if b == UInt8(ascii: "]") { return .array(Array(itemStack[base...])) }
+            if b == UInt8(ascii: "]") { return .array(Array(scratch.items[base...])) }
             throw ParseFailure(offset: index - 1, message: "expected ',' or ']' after array element")
         }
     }
@@ -140,12 +169,12 @@ struct StrictJSONParser {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else {
-            throw ParseFailure(offset: index, message: "expected a digit in number")
+            throw ParseFailure(offset: index, message: "expected a digit in number", kind: .local)
         }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
             if index < bytes.count, isDigit(bytes[index]) {
-                throw ParseFailure(offset: start, message: "leading zeros are not allowed in a JSON number")
+                throw ParseFailure(offset: start, message: "leading zeros are not allowed in a JSON number", kind: .local)
             }
         } else {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
@@ -153,7 +182,7 @@ struct StrictJSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
             guard index < bytes.count, isDigit(bytes[index]) else {
-                throw ParseFailure(offset: index, message: "expected a digit after the decimal point")
+                throw ParseFailure(offset: index, message: "expected a digit after the decimal point", kind: .local)
             }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
@@ -161,15 +190,43 @@ struct StrictJSONParser {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard index < bytes.count, isDigit(bytes[index]) else {
-                throw ParseFailure(offset: index, message: "expected a digit in the exponent")
+                throw ParseFailure(offset: index, message: "expected a digit in the exponent", kind: .local)
             }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
     }
 
+    /// Moves past one value without building or checking it and without recursion (to step over a
+    /// refused record). False when the text ends before the value does.
+    public mutating func skipValue() -> Bool {
+        var depth = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return true }   // the end of the container around a scalar
+                depth -= 1
+                index += 1
+                if depth == 0 { return true }
+            case UInt8(ascii: "\""):
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                index += 1
+                if depth == 0 { return index <= bytes.count }
+            case UInt8(ascii: ","):
+                if depth == 0 { return true }
+                index += 1
+            default: index += 1
+            }
+        }
+        return false
+    }
+
     /// A double-quoted string starting at `index`; leaves `index` after the closing quote.
-    mutating func parseString() throws(ParseFailure) -> String {
+    public mutating func parseString() throws(ParseFailure) -> String {
         let open = index
         index += 1
         let start = index
@@ -179,17 +236,31 @@ struct StrictJSONParser {
             if b == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                if !ascii, let bad = UTF8Check.firstInvalidOffset(raw) {
-                    throw ParseFailure(offset: start + bad, message: "string is not valid UTF-8")
+                if ascii { return String(decoding: raw, as: UTF8.self) }
+                // `String(decoding:)` validates as it copies and repairs bad bytes to U+FFFD: only a
+                // copy holding U+FFFD (repaired, or written so in the text) needs the exact check.
+                var text = String(decoding: raw, as: UTF8.self)
+                if text.withUTF8(Self.containsReplacementCharacter), let bad = UTF8Check.firstInvalidOffset(raw) {
+                    throw ParseFailure(offset: start + bad, message: "string is not valid UTF-8", kind: .encoding)
                 }
-                return String(decoding: raw, as: UTF8.self)
+                return text
             }
             if b == UInt8(ascii: "\\") { return try parseEscapedString(open: open, start: start) }
-            if b < 0x20 { throw ParseFailure(offset: index, message: "control character in string (escape it)") }
+            if b < 0x20 { throw ParseFailure(offset: index, message: "control character in string (escape it)", kind: .local) }
             if b >= 0x80 { ascii = false }
             index += 1
         }
         throw ParseFailure(offset: open, message: "unterminated string")
+    }
+
+    /// Whether UTF-8 text holds U+FFFD (EF BF BD).
+    static func containsReplacementCharacter(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i + 2 < utf8.count {
+            if utf8[i] == 0xEF, utf8[i + 1] == 0xBF, utf8[i + 2] == 0xBD { return true }
+            i += 1
+        }
+        return false
     }
 
     /// The slow path for strings with escapes: decodes into a byte buffer.
@@ -202,11 +273,11 @@ struct StrictJSONParser {
             if b == UInt8(ascii: "\"") {
                 index += 1
                 if buffer.withUnsafeBytes({ UTF8Check.firstInvalidOffset($0) }) != nil {
-                    throw ParseFailure(offset: start, message: "string is not valid UTF-8")
+                    throw ParseFailure(offset: start, message: "string is not valid UTF-8", kind: .encoding)
                 }
                 return String(decoding: buffer, as: UTF8.self)
             }
-            if b < 0x20 { throw ParseFailure(offset: index, message: "control character in string (escape it)") }
+            if b < 0x20 { throw ParseFailure(offset: index, message: "control character in string (escape it)", kind: .local) }
             if b != UInt8(ascii: "\\") {
                 buffer.append(b)
                 index += 1
@@ -228,7 +299,7 @@ struct StrictJSONParser {
                 let scalar = try UnicodeEscape.read(bytes, at: &index, escapeOffset: escapeOffset)
                 UnicodeEscape.appendUTF8(scalar, to: &buffer)
             default:
-                throw ParseFailure(offset: escapeOffset, message: "invalid escape sequence in string")
+                throw ParseFailure(offset: escapeOffset, message: "invalid escape sequence in string", kind: .local)
             }
         }
         throw ParseFailure(offset: open, message: "unterminated string")
@@ -243,20 +314,20 @@ enum UnicodeEscape {
     /// Reads the 4 hex digits after `\u` at `index` (and a following low-surrogate escape when needed).
     static func read(_ bytes: UnsafeRawBufferPointer, at index: inout Int, escapeOffset: Int) throws(ParseFailure) -> Unicode.Scalar {
         guard let high = hex4(bytes, at: index) else {
-            throw ParseFailure(offset: escapeOffset, message: "\\u must be followed by 4 hex digits")
+            throw ParseFailure(offset: escapeOffset, message: "\\u must be followed by 4 hex digits", kind: .local)
         }
         index += 4
         if high >= 0xD800 && high <= 0xDBFF {
             guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
                   let low = hex4(bytes, at: index + 2), low >= 0xDC00 && low <= 0xDFFF
             else {
-                throw ParseFailure(offset: escapeOffset, message: "unpaired surrogate in \\u escape")
+                throw ParseFailure(offset: escapeOffset, message: "unpaired surrogate in \\u escape", kind: .local)
             }
             index += 6
             return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))!
         }
         guard let scalar = Unicode.Scalar(high) else {
-            throw ParseFailure(offset: escapeOffset, message: "unpaired surrogate in \\u escape")
+            throw ParseFailure(offset: escapeOffset, message: "unpaired surrogate in \\u escape", kind: .local)
         }
         return scalar
     }

@@ -1,3 +1,5 @@
+import JSON5
+
 /// Reads a JSON document: an array of records, a single record object, or (with `recordsPath`)
 /// the array found at a path inside an envelope such as a paged API answer (`data.items`).
 ///
@@ -14,7 +16,7 @@ public final class JSONRecordReader: SourceRecordReader {
     private var lineCountedTo = 0
     private var index = 0
     private var pending = ItemQueue()
-    private var stacks = JSONRecordParser.Stacks()
+    private var stacks = StrictJSONParser.Scratch()
     /// The records array sits inside an envelope object (`recordsPath`).
     private var insideEnvelope = false
 
@@ -44,16 +46,16 @@ public final class JSONRecordReader: SourceRecordReader {
 
     private func start() -> SourceReadItem? {
         return bytes.withUnsafeBufferPointer { buffer -> SourceReadItem? in
-            var parser = JSONRecordParser(buffer)
-            if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { parser.pos = 3 }
+            var parser = JSONRecordScan.parser(buffer)
+            if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
             parser.skipWhitespace()
-            guard parser.pos < buffer.count else {
+            guard parser.index < buffer.count else {
                 state = .done
                 return nil
             }
-            if recordsPath.isEmpty, buffer[parser.pos] == UInt8(ascii: "[") {
-                parser.pos += 1
-                offset = parser.pos
+            if recordsPath.isEmpty, buffer[parser.index] == UInt8(ascii: "[") {
+                parser.index += 1
+                offset = parser.index
                 state = .inArray
                 return nextElement()
             }
@@ -61,59 +63,63 @@ public final class JSONRecordReader: SourceRecordReader {
                 return startInEnvelope(&parser, buffer)
             }
             state = .done
-            do throws(JSONRecordParser.SyntaxError) {
-                let value = try JSONRecordParser.parseSingle(UnsafeBufferPointer(rebasing: buffer[parser.pos...]))
-                return items(from: value)
+            do throws(ParseFailure) {
+                let value = try parser.parseValue()
+                parser.skipWhitespace()
+                if parser.index < buffer.count {
+                    throw ParseFailure(offset: parser.index, message: "unexpected characters after the JSON value")
+                }
+                return items(from: SourceValue(value))
             } catch {
-                return syntaxItem(JSONRecordParser.SyntaxError(offset: error.offset + parser.pos, message: error.message), buffer)
+                return syntaxItem(error, buffer)
             }
         }
     }
 
     /// Walks the envelope to the records without parsing anything else, then reads the records
     /// one by one as in a top-level array (a fault inside one record refuses only that record).
-    private func startInEnvelope(_ parser: inout JSONRecordParser, _ buffer: UnsafeBufferPointer<UInt8>) -> SourceReadItem? {
-        typealias SyntaxError = JSONRecordParser.SyntaxError
+    private func startInEnvelope(_ parser: inout StrictJSONParser, _ buffer: UnsafeBufferPointer<UInt8>) -> SourceReadItem? {
+        typealias SyntaxError = ParseFailure
         state = .done
         do throws(SyntaxError) {
             for (depth, name) in recordsPath.enumerated() {
                 let notFound = SourceReadItem.error(SourceFormatError(.notAnObject, at: SourceLocator(file: file),
                     "records path '\(recordsPath[...depth].joined(separator: "."))' not found in the document"))
-                guard parser.pos < buffer.count, buffer[parser.pos] == UInt8(ascii: "{") else { return notFound }
-                parser.pos += 1
+                guard parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "{") else { return notFound }
+                parser.index += 1
                 var found = false
                 members: while true {
                     parser.skipWhitespace()
-                    guard parser.pos < buffer.count else { throw SyntaxError(offset: parser.pos, message: "unexpected end of input inside an object") }
-                    if buffer[parser.pos] == UInt8(ascii: "}") { break }
-                    guard buffer[parser.pos] == UInt8(ascii: "\"") else { throw SyntaxError(offset: parser.pos, message: "expected a quoted member name") }
+                    guard parser.index < buffer.count else { throw SyntaxError(offset: parser.index, message: "unexpected end of input inside an object") }
+                    if buffer[parser.index] == UInt8(ascii: "}") { break }
+                    guard buffer[parser.index] == UInt8(ascii: "\"") else { throw SyntaxError(offset: parser.index, message: "expected a quoted member name") }
                     let key = try parser.parseString()
                     parser.skipWhitespace()
-                    guard parser.pos < buffer.count, buffer[parser.pos] == UInt8(ascii: ":") else {
-                        throw SyntaxError(offset: parser.pos, message: "expected ':' after a member name")
+                    guard parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: ":") else {
+                        throw SyntaxError(offset: parser.index, message: "expected ':' after a member name")
                     }
-                    parser.pos += 1
+                    parser.index += 1
                     parser.skipWhitespace()
                     if key == name { found = true; break }
-                    guard parser.skipValue() else { throw SyntaxError(offset: parser.pos, message: "unexpected end of input inside an object") }
+                    guard parser.skipValue() else { throw SyntaxError(offset: parser.index, message: "unexpected end of input inside an object") }
                     parser.skipWhitespace()
-                    guard parser.pos < buffer.count else { throw SyntaxError(offset: parser.pos, message: "unexpected end of input inside an object") }
-                    switch buffer[parser.pos] {
-                    case UInt8(ascii: ","): parser.pos += 1
+                    guard parser.index < buffer.count else { throw SyntaxError(offset: parser.index, message: "unexpected end of input inside an object") }
+                    switch buffer[parser.index] {
+                    case UInt8(ascii: ","): parser.index += 1
                     case UInt8(ascii: "}"): break members
-                    default: throw SyntaxError(offset: parser.pos, message: "expected ',' or '}' in an object")
+                    default: throw SyntaxError(offset: parser.index, message: "expected ',' or '}' in an object")
                     }
                 }
                 if !found { return notFound }
             }
-            if parser.pos < buffer.count, buffer[parser.pos] == UInt8(ascii: "[") {
-                parser.pos += 1
-                offset = parser.pos
+            if parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "[") {
+                parser.index += 1
+                offset = parser.index
                 state = .inArray
                 insideEnvelope = true
                 return nextElement()
             }
-            return items(of: try parser.parseValue())
+            return items(of: SourceValue(try parser.parseValue()))
         } catch {
             return syntaxItem(error, buffer)
         }
@@ -149,53 +155,49 @@ public final class JSONRecordReader: SourceRecordReader {
 
     private func nextElement() -> SourceReadItem? {
         return bytes.withUnsafeBufferPointer { buffer -> SourceReadItem? in
-            var parser = JSONRecordParser(buffer, offset: offset)
-            swap(&parser.keyStack, &stacks.keys)
-            swap(&parser.valueStack, &stacks.values)
-            defer {
-                swap(&parser.keyStack, &stacks.keys)
-                swap(&parser.valueStack, &stacks.values)
-            }
+            var parser = JSONRecordScan.parser(buffer, at: offset)
+            swap(&parser.scratch, &stacks)
+            defer { swap(&parser.scratch, &stacks) }
             parser.skipWhitespace()
-            do throws(JSONRecordParser.SyntaxError) {
-                guard parser.pos < buffer.count else {
-                    throw JSONRecordParser.SyntaxError(offset: parser.pos, message: "unexpected end of input, the records array is not closed")
+            do throws(ParseFailure) {
+                guard parser.index < buffer.count else {
+                    throw ParseFailure(offset: parser.index, message: "unexpected end of input, the records array is not closed")
                 }
-                if buffer[parser.pos] == UInt8(ascii: "]") {
-                    parser.pos += 1
+                if buffer[parser.index] == UInt8(ascii: "]") {
+                    parser.index += 1
                     parser.skipWhitespace()
                     state = .done
                     // In an envelope, what follows the records array is the rest of the envelope.
-                    if parser.pos < buffer.count, !insideEnvelope {
-                        throw JSONRecordParser.SyntaxError(offset: parser.pos, message: "unexpected text after the records array")
+                    if parser.index < buffer.count, !insideEnvelope {
+                        throw ParseFailure(offset: parser.index, message: "unexpected text after the records array")
                     }
                     return nil
                 }
                 if index > 0 {
-                    guard buffer[parser.pos] == UInt8(ascii: ",") else {
-                        throw JSONRecordParser.SyntaxError(offset: parser.pos, message: "expected ',' or ']' between records")
+                    guard buffer[parser.index] == UInt8(ascii: ",") else {
+                        throw ParseFailure(offset: parser.index, message: "expected ',' or ']' between records")
                     }
-                    parser.pos += 1
+                    parser.index += 1
                     parser.skipWhitespace()
                 }
-                let elementStart = parser.pos
+                let elementStart = parser.index
                 let value: SourceValue
-                do throws(JSONRecordParser.SyntaxError) {
-                    value = try parser.parseValue()
-                } catch where error.tooDeep || error.local {
+                do throws(ParseFailure) {
+                    value = SourceValue(try parser.parseValue())
+                } catch where error.kind != .syntax {
                     // Refuse this record only: step over it and go on with the next.
-                    parser.pos = elementStart
+                    parser.index = elementStart
                     guard parser.skipValue() else { throw error }
-                    offset = parser.pos
+                    offset = parser.index
                     let locator = SourceLocator(file: file, line: lineNumber(at: elementStart, buffer), index: index)
                     index += 1
-                    if error.tooDeep {
-                        return .error(SourceFormatError(.tooDeep, at: locator, "record nests deeper than \(JSONRecordParser.maxDepth) levels"))
+                    if error.kind == .tooDeep {
+                        return .error(SourceFormatError(.tooDeep, at: locator, "record nests deeper than \(JSONRecordScan.maxDepth) levels"))
                     }
                     let column = TextPosition.lineColumn(of: error.offset, in: buffer).column
-                    return .error(JSONRecordParser.recordError(error, at: locator, column: column))
+                    return .error(JSONRecordScan.recordError(error, at: locator, column: column))
                 }
-                offset = parser.pos
+                offset = parser.index
                 let locator = SourceLocator(file: file, line: lineNumber(at: elementStart, buffer), index: index)
                 index += 1
                 return item(for: value, locator: locator)
@@ -214,7 +216,7 @@ public final class JSONRecordReader: SourceRecordReader {
         return line
     }
 
-    private func syntaxItem(_ error: JSONRecordParser.SyntaxError, _ buffer: UnsafeBufferPointer<UInt8>) -> SourceReadItem {
+    private func syntaxItem(_ error: ParseFailure, _ buffer: UnsafeBufferPointer<UInt8>) -> SourceReadItem {
         state = .done
         let (l, c) = TextPosition.lineColumn(of: error.offset, in: buffer)
         return .error(SourceFormatError(.invalidJSON, at: SourceLocator(file: file, line: l), column: c, "invalid JSON: \(error.message)"))
@@ -225,5 +227,38 @@ public final class JSONRecordReader: SourceRecordReader {
             return .error(SourceFormatError(.notAnObject, at: locator, "record is not a JSON object"))
         }
         return .record(SourceRecord(fields: object, locator: locator, sourceKey: keyField.flatMap { object[$0]?.scalarText }))
+    }
+}
+
+/// The strict JSON scanner (JSON5 module) as the record readers use it: a shallower depth limit,
+/// repeated keys kept, and faults turned into positioned error items.
+enum JSONRecordScan {
+    /// Records nest far less than documents; deeper ones are refused as `tooDeep`.
+    static let maxDepth = 256
+    static let options = StrictJSONParser.Options(maxDepth: maxDepth, rejectsDuplicateKeys: false)
+
+    static func parser(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int = 0) -> StrictJSONParser {
+        StrictJSONParser(UnsafeRawBufferPointer(buffer), at: offset, options: options)
+    }
+
+    /// The error item for one record's syntax error: bad UTF-8 is an encoding fault, the rest invalid JSON.
+    static func recordError(_ error: ParseFailure, at locator: SourceLocator, column: Int) -> SourceFormatError {
+        let kind: SourceFormatError.Kind = error.kind == .encoding ? .encoding : .invalidJSON
+        return SourceFormatError(kind, at: locator, column: column, "invalid JSON: \(error.message)")
+    }
+}
+
+/// Line and column (1-based) of a byte offset, counted only when an error needs them.
+enum TextPosition {
+    static func lineColumn(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>, startLine: Int = 1) -> (line: Int, column: Int) {
+        var line = startLine
+        var lineStart = 0
+        let end = min(offset, bytes.count)
+        var i = 0
+        while i < end {
+            if bytes[i] == 0x0A { line += 1; lineStart = i + 1 }
+            i += 1
+        }
+        return (line, end - lineStart + 1)
     }
 }

@@ -1,3 +1,5 @@
+import JSON5
+
 /// Reads newline-delimited JSON: one record object per line, streamed. A bad line is an error item
 /// for that line and reading continues with the next one. Blank lines are skipped.
 public final class NDJSONRecordReader: SourceRecordReader {
@@ -7,7 +9,7 @@ public final class NDJSONRecordReader: SourceRecordReader {
     private let keyField: String?
     private var index = 0
     private var reportedFailure = false
-    private var stacks = JSONRecordParser.Stacks()
+    private var stacks = StrictJSONParser.Scratch()
 
     public init(source: ByteSource, keyField: String? = nil, maxLineLength: Int = 16 << 20) {
         lines = LineReader(source: source, maxLineLength: maxLineLength)
@@ -24,15 +26,19 @@ public final class NDJSONRecordReader: SourceRecordReader {
             }
             if lines.lineNumber == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            let result: Result<SourceValue, JSONRecordParser.SyntaxError> = bytes.withUnsafeBufferPointer { buffer in
-                do throws(JSONRecordParser.SyntaxError) { return .success(try JSONRecordParser.parseSingle(buffer, stacks: &stacks)) } catch { return .failure(error) }
+            let result: Result<JSONValue, ParseFailure> = bytes.withUnsafeBufferPointer { buffer in
+                var parser = JSONRecordScan.parser(buffer)
+                swap(&parser.scratch, &stacks)
+                defer { swap(&parser.scratch, &stacks) }
+                do throws(ParseFailure) { return .success(try parser.parseDocument(allowsBOM: false)) } catch { return .failure(error) }
             }
             switch result {
-            case .failure(let error) where error.tooDeep:
-                return .error(SourceFormatError(.tooDeep, at: locator, "line nests deeper than \(JSONRecordParser.maxDepth) levels"))
+            case .failure(let error) where error.kind == .tooDeep:
+                return .error(SourceFormatError(.tooDeep, at: locator, "line nests deeper than \(JSONRecordScan.maxDepth) levels"))
             case .failure(let error):
-                return .error(JSONRecordParser.recordError(error, at: locator, column: error.offset + 1))
-            case .success(.object(let object)):
+                return .error(JSONRecordScan.recordError(error, at: locator, column: error.offset + 1))
+            case .success(.object(let parsed)):
+                let object = SourceObject(parsed)
                 var located = locator
                 located.index = index
                 index += 1

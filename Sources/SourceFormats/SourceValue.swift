@@ -1,3 +1,5 @@
+import JSON5
+
 /// A JSON-like value read from a department record.
 ///
 /// Numbers keep their literal text (`"007"` stays a string, `1.50` stays `"1.50"`), so nothing is
@@ -136,5 +138,34 @@ public enum JSONStringEscaper {
             }
         }
         out += "\""
+    }
+}
+
+extension SourceValue {
+    /// The record value of a value read by the strict JSON scanner (numbers keep their text).
+    init(_ value: JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .number(let text): self = .number(text)
+        case .string(let s): self = .string(s)
+        case .array(let items): self = .array(items.map(SourceValue.init))
+        case .object(let object): self = .object(SourceObject(object))
+        }
+    }
+}
+
+extension SourceObject {
+    /// A record object from a parsed JSON object, members in source order (repeated keys kept).
+    init(_ object: JSONObject) {
+        var keys: [String] = []
+        var values: [SourceValue] = []
+        keys.reserveCapacity(object.count)
+        values.reserveCapacity(object.count)
+        for member in object.members {
+            keys.append(member.key)
+            values.append(SourceValue(member.value))
+        }
+        self.init(keys: keys, values: values)
     }
 }

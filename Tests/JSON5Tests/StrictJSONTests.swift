@@ -25,6 +25,50 @@ import Testing
         #expect(error(#""\x41""#)?.message == "invalid escape sequence in string")
     }
 
+    /// The record readers' settings: a shallower limit, repeated keys kept, and faults classed so a
+    /// reader can refuse one record and go on.
+    @Test func optionsAndFaultKinds() throws {
+        func failure(_ text: String, _ options: StrictJSONParser.Options = .init()) -> ParseFailure? {
+            var bytes = Array(text.utf8)
+            return bytes.withUnsafeMutableBytes { buffer in
+                var parser = StrictJSONParser(UnsafeRawBufferPointer(buffer), options: options)
+                do throws(ParseFailure) { _ = try parser.parseDocument(); return nil } catch { return error }
+            }
+        }
+        let records = StrictJSONParser.Options(maxDepth: 3, rejectsDuplicateKeys: false)
+        #expect(failure(#"{"a":1,"a":2}"#)?.message == "duplicate key in object")
+        #expect(failure(#"{"a":1,"a":2}"#, records) == nil)
+        #expect(failure("[[[1]]]", records) == nil)
+        #expect(failure("[[[[1]]]]", records)?.kind == .tooDeep)
+        #expect(failure("[[[[1]]]]", records)?.offset == 3)
+        #expect(failure(#"["a", 01]"#)?.kind == .local)
+        #expect(failure(#"["\q"]"#)?.kind == .local)
+        #expect(failure("[\"\u{01}\"]")?.kind == .local)
+        #expect(failure(#"["a" "b"]"#)?.kind == .syntax)
+        let badUTF8: [UInt8] = [0x5B, 0x22, 0xC4, 0xD0, 0x22, 0x5D]
+        let encoding = badUTF8.withUnsafeBytes { buffer -> ParseFailure? in
+            var parser = StrictJSONParser(buffer)
+            do throws(ParseFailure) { _ = try parser.parseDocument(); return nil } catch { return error }
+        }
+        #expect(encoding?.kind == .encoding)
+        #expect(encoding?.offset == 2)
+        // A U+FFFD written in the text is fine; a truncated sequence that repairs to the same length is not.
+        #expect(try JSON5.parseJSON("[\"a\u{FFFD}中\"]") == .array([.string("a\u{FFFD}中")]))
+        let truncated: [UInt8] = [0x5B, 0x22, 0xE4, 0xB8, 0xAD, 0xF0, 0x90, 0x80, 0x22, 0x5D]
+        #expect(throws: JSON5Error.self) { try JSON5.parseJSON(truncated) }
+        #expect((try? JSON5.parseJSON(truncated)) == nil)
+    }
+
+    @Test func skipValueStepsOverOneValue() {
+        let text = Array(#"{"a":[1,"]",{"b":"\""}]}, 2"#.utf8)
+        text.withUnsafeBytes { buffer in
+            var parser = StrictJSONParser(buffer)
+            let skipped = parser.skipValue()
+            #expect(skipped)
+            #expect(parser.index == text.count - 3)
+        }
+    }
+
     @Test func rejectsJSON5Extensions() {
         #expect(error("{a:1}") != nil)
         #expect(error("[1,]") != nil)

@@ -64,6 +64,26 @@ import Testing
         #expect(JSONRecordReader(source: invalidUTF8).readAll().errors.first?.message.contains("UTF-8") == true)
     }
 
+    /// Records keep a repeated key (lookup finds the first); API bodies refuse it (JSON5 parser).
+    @Test func repeatedKeysAreKeptInRecords() {
+        let items = JSONRecordReader(source: source(#"[{"a": "1", "a": "2"}, {"a": 3}]"#)).readAll()
+        #expect(items.errors.isEmpty)
+        #expect(items.records.first?.fields.keys == ["a", "a"])
+        #expect(items.records.map { $0.text("a") } == ["1", "3"])
+        let lines = NDJSONRecordReader(source: source("{\"a\": 1, \"a\": 2}\n")).readAll()
+        #expect(lines.records.first?.fields.keys == ["a", "a"])
+    }
+
+    /// A bad number, escape or UTF-8 in one record refuses that record only; the array goes on.
+    @Test func aLocalFaultRefusesOnlyItsRecord() {
+        var bytes = Array(#"[{"a": "1"}, {"a": 01}, {"a": "\q"}, {"a": ""#.utf8)
+        bytes += [0xC4, 0xD0] + Array(#""}, {"a": "5"}]"#.utf8)
+        let items = JSONRecordReader(source: ByteSource(bytes: bytes, name: "t")).readAll()
+        #expect(items.records.map { $0.text("a") } == ["1", "5"])
+        #expect(items.errors.map(\.kind) == [.invalidJSON, .invalidJSON, .encoding])
+        #expect(items.errors.allSatisfy { $0.description.contains("invalid JSON") })
+    }
+
     @Test func errorDescriptionsHoldNoValues() {
         let items = JSONRecordReader(source: source(#"[{"GMSFHM": "11010519491231002X" "XM": "张三"}]"#)).readAll()
         let text = items.errors.map(\.description).joined()
