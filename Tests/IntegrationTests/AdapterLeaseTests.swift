@@ -94,9 +94,11 @@ import Testing
         #expect(retries.first?.hub == victimLabel && retries.filter { $0.hub == victimLabel }.count == 1
                 && retries.dropFirst().allSatisfy { $0.hub == survivorLabel } && retries.count >= 2,
                 "requests for page \(gatePage): \(retries.map(\.hub))")
-        // Taken over once the lease ran out (plus a scheduler tick), not sooner, not much later.
+        // Taken over once the 3 s lease ran out (plus a scheduler tick), not sooner. Alone it takes
+        // about 3-4 s; the upper bound is loose because the whole suite shares two cores (10.9 s
+        // was seen there).
         let takeoverSeconds = (retries.first { $0.hub == survivorLabel }?.at.timeIntervalSince(killed) ?? -1)
-        #expect(takeoverSeconds > 1.0 && takeoverSeconds < 10, "taken over after \(takeoverSeconds) s")
+        #expect(takeoverSeconds > 1.0 && takeoverSeconds < 30, "taken over after \(takeoverSeconds) s")
     }
 }
 
