@@ -54,8 +54,8 @@ import Testing
         let department = FakeDepartment.make(pages: PolicePages.pages(size: 1))
         department.setPageDelay(0.05)
         let url = try TestDatabase.migrated(Schema.migrations)
-        let a = try pullHub(databaseURL: url, adminToken: "shared-admin-token", owner: "hub-A", kind: FakePullKind.self, lease: 3)
-        let b = try pullHub(databaseURL: url, adminToken: "shared-admin-token", owner: "hub-B", kind: OtherHubFakePullKind.self, lease: 3)
+        let a = try pullHub(databaseURL: url, adminToken: "shared-admin-token", owner: "hub-A", kind: FakePullKind.self, lease: 10)
+        let b = try pullHub(databaseURL: url, adminToken: "shared-admin-token", owner: "hub-B", kind: OtherHubFakePullKind.self, lease: 10)
         // Registered through A; B picks the registration up from the database.
         #expect(try await a.post("/v1/adapters", PolicePages.declaration(department, every: "1s")).status == 201)
         #expect(try await eventually { try await b.adapterStatus("police-hukou")["id"] as? String == "police-hukou" })
@@ -79,7 +79,7 @@ import Testing
         let killed = Date()
         victim.hub.pool.close()
         department.openGate()
-        #expect(try await eventually(timeout: 20) { department.storedLog.last == String(total) })
+        #expect(try await eventually(timeout: 45) { department.storedLog.last == String(total) })
         let takeover = department.runLog.dropFirst(runsBefore)
         #expect(takeover.contains(survivorLabel), "runs after the kill: \(Array(takeover))")
         let status = try await survivor.adapterStatus("police-hukou")
@@ -94,11 +94,11 @@ import Testing
         #expect(retries.first?.hub == victimLabel && retries.filter { $0.hub == victimLabel }.count == 1
                 && retries.dropFirst().allSatisfy { $0.hub == survivorLabel } && retries.count >= 2,
                 "requests for page \(gatePage): \(retries.map(\.hub))")
-        // Taken over once the 3 s lease ran out (plus a scheduler tick), not sooner. Alone it takes
-        // about 3-4 s; the upper bound is loose because the whole suite shares two cores (10.9 s
-        // was seen there).
+        // Taken over once the lease ran out (plus a scheduler tick), not sooner, not much later.
+        // The lease is 10 s: with 3 s, the whole suite on two cores sometimes starved the waiting
+        // run past 90% of its lease, so it gave the adapter up before the kill.
         let takeoverSeconds = (retries.first { $0.hub == survivorLabel }?.at.timeIntervalSince(killed) ?? -1)
-        #expect(takeoverSeconds > 1.0 && takeoverSeconds < 30, "taken over after \(takeoverSeconds) s")
+        #expect(takeoverSeconds > 5 && takeoverSeconds < 40, "taken over after \(takeoverSeconds) s")
     }
 }
 
