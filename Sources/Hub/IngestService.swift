@@ -62,7 +62,12 @@ public final class IngestService: Sendable {
 
     /// Streams a file through the adapter's mapping into the store, `batchSize` records per
     /// transaction. Memory does not grow with the file. `progress` is called after every batch.
-    public func importFile(adapterID: String, path: String, batchSize: Int = 2_000,
+    ///
+    /// `pipelined` (the default): a second thread reads, hashes and maps batch N+1 while batch N
+    /// is written, with at most two batches in flight (`BatchPipeline`); the store's pool then
+    /// needs two connections. Without it, batch after batch on the calling thread. Both store the
+    /// same thing in the same order: batches are written one at a time, in file order.
+    public func importFile(adapterID: String, path: String, batchSize: Int = 2_000, pipelined: Bool = true,
                            progress: (ImportProgress) -> Void = { _ in }) throws -> ImportProgress {
         let (declaration, plan) = try adapter(adapterID)
         let source = try ByteSource(path: path)
@@ -73,16 +78,11 @@ public final class IngestService: Sendable {
         var state = ImportProgress()
         state.bytesTotal = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let started = Date()
-        // One thread, batch after batch. Preparing batch N+1 on a second thread while batch N
-        // was written was tried: a little faster, but memory grew with the file (about 85 bytes
-        // per record, released only at the end), so a district-sized import was not flat.
-        var items: [SourceReadItem] = []
-        items.reserveCapacity(batchSize)
-        func flush() throws {
-            guard !items.isEmpty else { return }
-            let batch = try store.prepare(items, adapter: IngestSource(declaration), plan: plan)
-            let outcome = try store.ingest(batch, adapter: IngestSource(declaration), plan: plan)
-            state.records += items.count
+        let maker = ImportBatchMaker(store: store, reader: reader, source: options.format == .xml ? nil : source,
+                                     adapter: IngestSource(declaration), plan: plan, batchSize: batchSize)
+        func write(_ made: inout ImportBatchMaker.Made) throws {
+            let outcome = try store.ingest(made.batch, adapter: IngestSource(declaration), plan: plan)
+            state.records += made.batch.itemCount
             state.accepted += outcome.count(.accepted)
             state.unchanged += outcome.count(.unchanged)
             state.rejected += outcome.count(.rejected)
@@ -91,15 +91,14 @@ public final class IngestService: Sendable {
             state.conflicts += outcome.conflicts
             state.batches += 1
             state.seconds = Date().timeIntervalSince(started)
-            state.bytesRead = options.format == .xml ? nil : source.bytesRead
-            items.removeAll(keepingCapacity: true)
+            state.bytesRead = made.bytesRead
             progress(state)
         }
-        while let item = reader.next() {
-            items.append(item)
-            if items.count >= batchSize { try flush() }
+        if pipelined {
+            try BatchPipeline<ImportBatchMaker.Made>(depth: 2).run(make: { try maker.next() }, write: write)
+        } else {
+            while var made = try maker.next() { try write(&made) }
         }
-        try flush()
         state.seconds = Date().timeIntervalSince(started)
         return state
     }
@@ -125,5 +124,52 @@ public final class IngestService: Sendable {
         let result = outcome.records[0]
         if result.status == .accepted || result.status == .skipped { try store.markRetried(rejectID: rejectID) }
         return result
+    }
+}
+
+/// Reads a file's records into prepared batches (see `RecordStore.prepare`), one at a time; in a
+/// pipelined import on its own thread, which is then the only one that touches the reader.
+final class ImportBatchMaker: @unchecked Sendable {
+    struct Made {
+        var batch: PreparedBatch
+        /// Bytes of the file read once this batch was read (nil for XML, read by libxml2).
+        var bytesRead: Int?
+    }
+
+    /// After a landing look-ahead that found nothing, the next one is this many batches later.
+    /// A first load finds nothing and so saves most of its look-aheads; a re-import finds
+    /// everything and looks every time. Skipping one is only slower, never different: the
+    /// transaction looks at landing again for every record it has not been told about.
+    static let lookAheadStride = 8
+
+    let store: RecordStore
+    let reader: any SourceRecordReader
+    let source: ByteSource?
+    let adapter: IngestSource
+    let plan: MappingPlan
+    let batchSize: Int
+    private var batchNumber = 0
+    private var nextLookAhead = 0
+
+    init(store: RecordStore, reader: any SourceRecordReader, source: ByteSource?, adapter: IngestSource, plan: MappingPlan, batchSize: Int) {
+        self.store = store
+        self.reader = reader
+        self.source = source
+        self.adapter = adapter
+        self.plan = plan
+        self.batchSize = batchSize
+    }
+
+    /// The next batch, or nil at the end of the file.
+    func next() throws -> Made? {
+        var items: [SourceReadItem] = []
+        items.reserveCapacity(batchSize)
+        while items.count < batchSize, let item = reader.next() { items.append(item) }
+        guard !items.isEmpty else { return nil }
+        let lookAhead = batchNumber >= nextLookAhead
+        let batch = try store.prepare(items, adapter: adapter, plan: plan, consultLanding: lookAhead)
+        if lookAhead && batch.landedBeforeCount == 0 { nextLookAhead = batchNumber + Self.lookAheadStride }
+        batchNumber += 1
+        return Made(batch: batch, bytesRead: source?.bytesRead)
     }
 }

@@ -22,6 +22,13 @@ struct BatchWriter {
     private var rejects: [(key: String?, position: String, issues: String, record: String?, fingerprint: [UInt8])] = []
     /// Entities given a new version by this writer, with their record (for the blocking-key index).
     private var written: [(id: String, resource: String, record: String)] = []
+    /// Per entry of `written`, its values and blocking keys (nil: its resource has no match
+    /// rules), worked out once for the index and for open cases alike.
+    private var writtenMatch: [(values: [String: String], blocks: [(rule: String, hash: String)])?] = []
+    /// How many entries of `written` have their blocking keys in match_keys.
+    private var keyedCount = 0
+    /// Entities this writer created whose blocking keys are not written yet: they have none to delete.
+    private var createdUnkeyed = Set<String>()
 
     init(connection: PostgresConnection, rules: StoreRules, adapter: IngestSource, plan: MappingPlan, observedAt: String) {
         self.connection = connection
@@ -115,7 +122,7 @@ struct BatchWriter {
         // key (against entities as this batch left them), and open cases a clean key now settles.
         var result = BatchOutcome()
         var events = try merge(bound: bound, order: entityOrder, into: &result)
-        try MatchIndex.refresh(written, rules: rules, in: connection)
+        try refreshMatchKeys()
         if !keyless.isEmpty { events += try match(keyless, into: &result) }
         events += try linkOpenCases(into: &result)
         try closeCasesOfRedeliveredRecords(keyless: Set(keyless.map(\.index)))
@@ -347,6 +354,7 @@ struct BatchWriter {
         result.versionsWritten += all.count
         result.conflicts += opened.count
         written += all.map { ($0.id, $0.merged.resource, $0.merged.record) }
+        createdUnkeyed.formUnion(writes.map(\.id))
         // Events in the batch's key order, the same order however the batch raced.
         return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
             NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
@@ -602,7 +610,7 @@ extension BatchWriter {
         }
         result.matchLinked += linked.values.reduce(0) { $0 + $1.count }
         let events = try merge(bound: linked, order: order, into: &result)
-        try MatchIndex.refresh(written, rules: rules, in: connection)
+        try refreshMatchKeys()
         return events
     }
 
@@ -610,18 +618,25 @@ extension BatchWriter {
     /// now the case's one safe candidate among all (score at or above the case's threshold, no
     /// disagreeing rule, no other candidate at the threshold): linked automatically, the case says so.
     mutating func linkOpenCases(into result: inout BatchOutcome) throws -> [NewChangeEvent] {
-        var latest: [String: (resource: String, record: String)] = [:]
-        for w in written where rules.matchers[w.resource] != nil { latest[w.id] = (w.resource, w.record) }
+        // Per entity, its latest entry in `written`.
+        var latest: [String: Int] = [:]
+        for (i, w) in written.enumerated() where rules.matchers[w.resource] != nil { latest[w.id] = i }
         guard !latest.isEmpty else { return [] }
+        let resources = Set(latest.values.map { written[$0].resource }).sorted()
+        // No open case of these resources (the usual state during a first load): nothing to link,
+        // and no blocking key needs to be looked up.
+        guard try !connection.query("SELECT 1 FROM match_cases WHERE status = 'open' AND resource = ANY($1::text[]) LIMIT 1",
+                                    [resources]).rows.isEmpty else { return [] }
+        workOutMatchData()
         var events: [NewChangeEvent] = []
-        for resource in Set(latest.values.map(\.resource)).sorted() {
+        for resource in resources {
             let matcher = rules.matchers[resource]!
             var byBlock: [String: [String]] = [:]
             var values: [String: [String: String]] = [:]
             var keys: [String: String] = [:]
-            for (id, w) in latest where w.resource == resource {
-                values[id] = MatchIndex.values(json: w.record)
-                for b in MatchIndex.blocks(matcher, resource: resource, values: values[id]!) { byBlock[b.hash, default: []].append(id) }
+            for (id, i) in latest where written[i].resource == resource {
+                values[id] = writtenMatch[i]!.values
+                for b in writtenMatch[i]!.blocks { byBlock[b.hash, default: []].append(id) }
             }
             guard !byBlock.isEmpty else { continue }
             let open = try connection.query("""
@@ -672,8 +687,35 @@ extension BatchWriter {
                 result.matchCasesLinked += settled.count
             }
         }
-        if !events.isEmpty { try MatchIndex.refresh(written, rules: rules, in: connection) }
+        if !events.isEmpty { try refreshMatchKeys() }
         return events
+    }
+
+    /// Values and blocking keys of the entries of `written` that have none yet.
+    private mutating func workOutMatchData() {
+        while writtenMatch.count < written.count {
+            let w = written[writtenMatch.count]
+            writtenMatch.append(rules.matchers[w.resource].map { matcher in
+                let values = MatchIndex.values(json: w.record)
+                return (values, MatchIndex.blocks(matcher, resource: w.resource, values: values))
+            })
+        }
+    }
+
+    /// Brings match_keys up to date with `written`: the entities written since the last call get
+    /// their keys rewritten, from every version of them this writer wrote (as a rewrite of all of
+    /// `written` would leave them; the others' keys are already what that would write again).
+    mutating func refreshMatchKeys() throws {
+        guard keyedCount < written.count else { return }
+        workOutMatchData()
+        let ids = Set(written[keyedCount...].filter { rules.matchers[$0.resource] != nil }.map(\.id))
+        keyedCount = written.count
+        guard !ids.isEmpty else { return }
+        var entries: [(id: String, resource: String, blocks: [(rule: String, hash: String)])] = []
+        for (i, w) in written.enumerated() where ids.contains(w.id) { entries.append((w.id, w.resource, writtenMatch[i]!.blocks)) }
+        let deleting = ids.filter { !createdUnkeyed.contains($0) }
+        createdUnkeyed.subtract(ids)
+        try MatchIndex.replace(entries, deleting: Array(deleting), in: connection)
     }
 
     /// An open case whose source record came again, now with a usable key, is settled by it: the
@@ -704,7 +746,7 @@ extension BatchWriter {
         let bound = [resource + "\u{1F}" + key: [Bound(index: -1, record: record, provenance: provenance, first: nil)]]
         let events = try merge(bound: bound, order: [(resource, key)], into: &result,
                                source: (provenance.adapter, provenance.department))
-        try MatchIndex.refresh(written, rules: rules, in: connection)
+        try refreshMatchKeys()
         result.lastPosition = try ChangeLog.append(events, in: connection)
         result.events = events.count
         return result

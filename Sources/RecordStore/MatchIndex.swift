@@ -38,14 +38,21 @@ enum MatchIndex {
     /// Rewrites the blocking keys of entities that got a new version (in the caller's transaction).
     static func refresh(_ written: [(id: String, resource: String, record: String)], rules: StoreRules, in c: PostgresConnection) throws {
         let matchable = written.filter { rules.matchers[$0.resource] != nil }
-        guard !matchable.isEmpty else { return }
-        var ids: [String] = [], resources: [String] = [], hashes: [String] = []
-        for w in matchable {
-            for b in blocks(rules.matchers[w.resource]!, resource: w.resource, values: values(json: w.record)) {
-                ids.append(w.id); resources.append(w.resource); hashes.append(b.hash)
-            }
+        try replace(matchable.map { w in (w.id, w.resource, blocks(rules.matchers[w.resource]!, resource: w.resource, values: values(json: w.record))) },
+                    deleting: matchable.map(\.id), in: c)
+    }
+
+    /// Writes these entities' blocking keys, after removing the old keys of `deleting` (an entity
+    /// created in this very transaction has none, so a batch of new ones deletes nothing).
+    static func replace(_ entries: [(id: String, resource: String, blocks: [(rule: String, hash: String)])], deleting: [String],
+                        in c: PostgresConnection) throws {
+        if !deleting.isEmpty {
+            try c.execute("DELETE FROM match_keys WHERE entity_id = ANY($1::uuid[])", [deleting])
         }
-        try c.execute("DELETE FROM match_keys WHERE entity_id = ANY($1::uuid[])", [matchable.map(\.id)])
+        var ids: [String] = [], resources: [String] = [], hashes: [String] = []
+        for e in entries {
+            for b in e.blocks { ids.append(e.id); resources.append(e.resource); hashes.append(b.hash) }
+        }
         guard !ids.isEmpty else { return }
         try c.execute("""
             INSERT INTO match_keys (resource, block, entity_id)

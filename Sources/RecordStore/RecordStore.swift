@@ -39,7 +39,9 @@ public final class RecordStore: Sendable {
     /// The work on a batch that needs no transaction: content hashes and source keys, a look at
     /// landing for content delivered before (nothing more is done for those), the mapping of the
     /// rest, and the JSON of each canonical record as a first version. An import prepares batch
-    /// N+1 on another thread while batch N is written.
+    /// N+1 on another thread while batch N is written. Without `consultLanding` every record is
+    /// mapped; the write still finds those delivered before (it looks at landing again in its
+    /// transaction), so the outcome is the same, only the mapping was spent for nothing.
     public func prepare(_ items: [SourceReadItem], adapter: IngestSource, plan: MappingPlan,
                         consultLanding: Bool = true, now: Date = Date()) throws -> PreparedBatch {
         var batch = PreparedBatch(items: items, adapter: adapter, plan: plan, observedAt: Timestamp.iso8601(now))
@@ -123,6 +125,9 @@ public struct PreparedBatch: Sendable {
 
     /// How many items the batch holds (records and unreadable items).
     public var itemCount: Int { count }
+
+    /// How many of its records the look at landing found delivered before with this content.
+    public var landedBeforeCount: Int { prepared.reduce(0) { $0 + ($1.landedBefore ? 1 : 0) } }
 
     init(items: [SourceReadItem], adapter: IngestSource, plan: MappingPlan, observedAt: String) {
         count = items.count

@@ -16,8 +16,16 @@ let importCommand = Command(
     the same file again changes nothing and emits no change events. Run it next to a running hub
     (same --data-dir) or on its own. A progress line shows records/s, rejections and the ETA when
     stderr is a terminal; the summary goes to stdout.
+
+    With --threads 2 (the default on a machine with two or more cores; this one has \(importCores)),
+    one thread reads and maps the next batch while the other writes the current one, with at
+    most two batches in flight, and the import holds two database connections. --threads 1 does
+    one batch after the other on one thread and one connection: slower, for a machine with one
+    core or a database that must not see a second connection. Both store exactly the same.
     """,
-    options: [Option("batch-size", value: "N", help: "Records per transaction; memory in use grows with it, not with the file.", default: "2000")]
+    options: [Option("batch-size", value: "N", help: "Records per transaction; memory in use grows with it, not with the file.", default: "2000"),
+              Option("threads", value: "N", help: "2: map the next batch while this one is written; 1: one batch after the other.",
+                     default: importCores >= 2 ? "2" : "1", choices: ["1", "2"])]
         + HubOptions.database + HubOptions.content + HubOptions.logging,
     arguments: [Argument("adapter", help: "The adapter whose mapping reads the file (see adapters/)."),
                 Argument("file", help: "The department's file (JSON, NDJSON, CSV or XML, as the mapping says).")]
@@ -27,6 +35,7 @@ let importCommand = Command(
     guard let batchSize = try args.int("batch-size"), (1...100_000).contains(batchSize) else {
         throw UsageError("--batch-size must be between 1 and 100000")
     }
+    let pipelined = try args.int("threads") == 2
     let adapterID = args.positional(0)!, file = args.positional(1)!
     let registry = try IngestRegistry.load(configuration, logger: logger)
     guard registry.adapters[adapterID] != nil else {
@@ -46,7 +55,7 @@ let importCommand = Command(
     let line = ProgressLine(label: adapterID)
     let summary: IngestService.ImportProgress
     do {
-        summary = try service.importFile(adapterID: adapterID, path: file, batchSize: batchSize) { line.update($0) }
+        summary = try service.importFile(adapterID: adapterID, path: file, batchSize: batchSize, pipelined: pipelined) { line.update($0) }
     } catch {
         line.finish()
         throw error
@@ -63,6 +72,9 @@ let importCommand = Command(
     }
     return ExitCode.success
 }
+
+/// Cores this machine offers; with one, a second thread would only take turns with the first.
+let importCores = ProcessInfo.processInfo.activeProcessorCount
 
 /// A one-line progress display on stderr, redrawn in place on a terminal and printed every few
 /// seconds otherwise (logs of unattended runs).
