@@ -11,7 +11,8 @@ import Store
 /// maximum resident set size. The reference: every source record of the same files, read
 /// beforehand (not timed) and sent with one COPY FROM STDIN per file into an unindexed table
 /// `(source_key text, record text)`: PostgreSQL storing the same rows with no work on them,
-/// the physical limit of this machine.
+/// the physical limit of this machine. Beside it (ImportReferences.swift) a COPY into a table
+/// keyed by the identity key and a department script's batched upsert of the mapped rows.
 enum ImportBenchmark {
     struct FileEntry: Decodable {
         let file: String
@@ -30,15 +31,24 @@ enum ImportBenchmark {
         var seconds: Double
         var maxRSSKilobytes: Int
         var events: Int64
+        var walBytes: Int64
     }
 
     static let usage = """
-        import [--district DIR] [--recordonce PATH] [--work DIR] [--skip-reference]
+        import [--district DIR] [--only FILE[,FILE]] [--recordonce PATH] [--work DIR] [--skip-reference]
             Load every file of a district made by `recordonce district generate` through
             `recordonce import` into a fresh embedded cluster (one process per file, release build),
-            then COPY the same source records into a plain table for reference, then import every
-            file again (expected: no new version, no event). Prints a Markdown table of records/s,
-            the ratio to COPY, peak memory per import, and the re-import speed-up.
+            then, on the same cluster and files, three references: COPY of the source records into
+            an unindexed table; COPY of the mapped Person records into a table whose PRIMARY KEY
+            is the identity key (the citizen ID; last record of a key wins; every resource when
+            the mapping writes no Person); and a department script's batched INSERT ... ON
+            CONFLICT (key) DO UPDATE of the same mapped rows (a text column per field, 5,000 rows
+            per statement, literals built client-side as psycopg2's execute_values does). Reading and mapping the file for a
+            reference is not timed. Then every file is imported again (expected: no new version,
+            no event). Prints Markdown tables for docs/benchmarks.md: records/s, import time over
+            each reference's, peak memory per import, WAL bytes per record (pg_current_wal_lsn
+            difference), re-import speed-up, load average at start and end.
+            --only police-hukou.ndjson runs the named district files only (comma-separated).
             Defaults: --district var/district, --recordonce .build/release/recordonce,
             --work /tmp/recordonce-bench-import (removed first).
         """
@@ -60,6 +70,16 @@ enum ImportBenchmark {
             progress("import: \(binary) is missing (build it: swift build -c release --product recordonce)")
             return 2
         }
+        var files = manifest.files
+        if let only = MappingBenchmark.option(args, "only") {
+            let names = only.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            if let unknown = names.first(where: { name in !manifest.files.contains { $0.file == name } }) {
+                progress("import: --only \(unknown) is not a file of \(district)/manifest.json (\(manifest.files.map(\.file).joined(separator: ", ")))")
+                return 2
+            }
+            files = manifest.files.filter { names.contains($0.file) }
+        }
+        let loadAtStart = loadAverage()
         try? FileManager.default.removeItem(atPath: work)
         do {
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -68,25 +88,27 @@ enum ImportBenchmark {
             defer { cluster.stop() }
             let connection = try PostgresConnection(url: url)
             _ = try Migrator(migrations: Schema.migrations).migrate(connection)
-            progress("district: \(manifest.residents) residents, \(manifest.households) households, \(manifest.files.count) files")
+            progress("district: \(manifest.residents) residents, \(manifest.households) households, \(files.count) of \(manifest.files.count) files; load average \(loadAtStart)")
 
-            var first: [Run] = [], again: [Run] = [], reference: [Double] = []
-            for entry in manifest.files {
+            var first: [Run] = [], again: [Run] = [], reference: [Double] = [], references: [[Reference]] = []
+            for entry in files {
                 first.append(try importFile(entry, district: district, binary: binary, url: url, work: work, connection: connection))
                 progress("  \(entry.file): \(rate(entry.records, first.last!.seconds)) records/s")
             }
             if !args.contains("--skip-reference") {
                 let schema = try MappingSchema.load(catalogDirectory: "mappings/catalog")
-                for entry in manifest.files {
-                    reference.append(try copyReference(entry, district: district, schema: schema, connection: connection))
-                    progress("  COPY \(entry.file): \(rate(entry.records, reference.last!)) records/s")
+                for entry in files {
+                    references.append(try Self.references(entry, district: district, schema: schema, connection: connection))
+                    reference.append(references.last![0].seconds)
                 }
             }
-            for entry in manifest.files {
+            for entry in files {
                 again.append(try importFile(entry, district: district, binary: binary, url: url, work: work, connection: connection))
                 progress("  again \(entry.file): \(rate(entry.records, again.last!.seconds)) records/s, \(again.last!.events) events")
             }
-            report(manifest, first: first, reference: reference, again: again)
+            report(files, first: first, reference: reference, again: again)
+            reportReferences(files, first: first, references: references, again: again,
+                             loadAtStart: loadAtStart, loadAtEnd: loadAverage())
             return again.allSatisfy { $0.events == 0 } ? 0 : 1
         } catch {
             progress("import: \(error)")
@@ -98,42 +120,15 @@ enum ImportBenchmark {
     static func importFile(_ entry: FileEntry, district: String, binary: String, url: String, work: String,
                            connection: PostgresConnection) throws -> Run {
         let before = try ChangeLog.head(connection)
+        let lsn = try walPosition(connection)
         let start = DispatchTime.now().uptimeNanoseconds
         let log = work + "/" + entry.adapter + ".log"
         let (status, maxRSS) = try spawnAndWait(binary, ["import", entry.adapter, district + "/" + entry.file,
                                                          "--database-url", url, "--log-level", "error"], log: log)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         guard status == 0 else { throw BenchmarkError("recordonce import \(entry.adapter) exited with \(status); see \(log)") }
-        return Run(seconds: seconds, maxRSSKilobytes: maxRSS, events: try ChangeLog.head(connection) - before)
-    }
-
-    /// Seconds PostgreSQL takes to COPY the file's source records (key and JSON text) into a
-    /// plain table. Reading the file and building the COPY text is done before the clock starts.
-    static func copyReference(_ entry: FileEntry, district: String, schema: MappingSchema, connection: PostgresConnection) throws -> Double {
-        let path = district + "/" + entry.file
-        // Read as the import reads it: the adapter's mapping's source options (NDJSON per line).
-        let plan = try MappingValidator.load(file: "mappings/\(entry.adapter).json5", schema: schema)
-        var options = plan.source.readOptions
-        if options.format == .json, SourceFormat(fileName: path) == .ndjson {
-            options.format = .ndjson
-            options.recordsPath = nil
-        }
-        let reader = try SourceReaders.open(path: path, options: options)
-        var rows: [[String?]] = []
-        rows.reserveCapacity(entry.records)
-        while let item = reader.next() {
-            guard case .record(let record) = item else { continue }
-            rows.append([record.sourceKey ?? String(rows.count), SourceValue.object(record.fields).jsonText])
-        }
-        try connection.execute("DROP TABLE IF EXISTS bench_copy")
-        try connection.execute("CREATE TABLE bench_copy (source_key text, record text)")
-        let start = DispatchTime.now().uptimeNanoseconds
-        try connection.transaction { c in
-            try c.copyIn("COPY bench_copy (source_key, record) FROM STDIN") { w in
-                for row in rows { try w.appendRow(row) }
-            }
-        }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Run(seconds: seconds, maxRSSKilobytes: maxRSS, events: try ChangeLog.head(connection) - before,
+                   walBytes: try walBytes(connection, since: lsn))
     }
 
     static func progress(_ line: String) {
@@ -142,17 +137,17 @@ enum ImportBenchmark {
 
     static func rate(_ records: Int, _ seconds: Double) -> Int { seconds > 0 ? Int(Double(records) / seconds) : 0 }
 
-    static func report(_ manifest: Manifest, first: [Run], reference: [Double], again: [Run]) {
+    static func report(_ files: [FileEntry], first: [Run], reference: [Double], again: [Run]) {
         print("| File | Records | Import s | Records/s | COPY s | COPY records/s | Import / COPY | Peak RSS MB | Re-import s | Speed-up | Re-import events |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for (i, entry) in manifest.files.enumerated() {
+        for (i, entry) in files.enumerated() {
             let copy = reference.indices.contains(i) ? reference[i] : nil
             print("| \(entry.file) | \(entry.records) | \(fixed(first[i].seconds)) | \(rate(entry.records, first[i].seconds)) | "
                   + "\(copy.map(fixed) ?? "-") | \(copy.map { String(rate(entry.records, $0)) } ?? "-") | "
                   + "\(copy.map { fixed(first[i].seconds / $0) + "x" } ?? "-") | \(first[i].maxRSSKilobytes / 1024) | "
                   + "\(fixed(again[i].seconds)) | \(fixed(first[i].seconds / again[i].seconds))x | \(again[i].events) |")
         }
-        let records = manifest.files.map(\.records).reduce(0, +)
+        let records = files.map(\.records).reduce(0, +)
         let importSeconds = first.map(\.seconds).reduce(0, +), againSeconds = again.map(\.seconds).reduce(0, +)
         let copySeconds = reference.reduce(0, +)
         print("| **all** | \(records) | \(fixed(importSeconds)) | \(rate(records, importSeconds)) | "
