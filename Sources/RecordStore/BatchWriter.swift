@@ -731,6 +731,10 @@ extension BatchWriter {
             }
         }
         guard !keys.isEmpty else { return }
+        // No open case of this adapter (the usual state during a load): nothing to settle, and
+        // no reason to look each key up.
+        guard try !connection.query("SELECT 1 FROM match_cases WHERE status = 'open' AND adapter = $1 LIMIT 1",
+                                    [adapter.id]).rows.isEmpty else { return }
         try connection.execute("""
             UPDATE match_cases c SET status = 'linked', linked_entity = u.e, decided_by = 'auto', decided_at = now(), updated_at = now(),
                    reason = 'the source record arrived again with a usable identity key'
