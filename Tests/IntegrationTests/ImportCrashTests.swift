@@ -97,4 +97,72 @@ import Testing
             try actual.joined(separator: "\n").write(toFile: "/tmp/ro-crash-actual.txt", atomically: true, encoding: .utf8)
         }
     }
+
+    /// Where an import stands, as its database and the clock show it: the largest of the change
+    /// log's and landing's share of what the clean run left and the share of the clean run's time
+    /// gone by (an implementation may commit its events late; the clock still says how far along
+    /// it is).
+    static func progress(_ watcher: PostgresConnection, expectedHead: Int64, expectedLanding: Int, elapsed: Double, cleanSeconds: Double) -> Double {
+        var shares = [elapsed / cleanSeconds]
+        if (try? watcher.query("SELECT to_regclass('change_log_head') IS NOT NULL AS e").first?["e"]) == "t" {
+            if let head = try? ChangeLog.head(watcher) { shares.append(Double(head) / Double(expectedHead)) }
+            if let landing = try? watcher.query("SELECT count(*)::text AS n FROM landing").first?["n"], let n = Double(landing ?? "") {
+                shares.append(n / Double(expectedLanding))
+            }
+        }
+        return shares.max()!
+    }
+
+    /// kill -9 at about a quarter, a little over half and most of the way through the import, each
+    /// in its own database, then the import again: each ends exactly as one clean import (the same
+    /// entities, versions, provenance, landing, rejects, kept content, and per entity the same
+    /// change events, positions gap-free), compared by what a reader can see.
+    @Test(arguments: [0.25, 0.55, 0.85])
+    func killMinus9AtAPointOfTheImportThenRerunEqualsACleanImport(fraction: Double) throws {
+        let folder = try temporaryFolder("ro-crash")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/police.ndjson"
+        try Self.writePoliceExport(persons: 6_000, to: file)
+
+        let clean = try TestDatabase.fresh()
+        let started = Date()
+        let full = try Binary.run(Self.importArguments(file, clean))
+        let cleanSeconds = Date().timeIntervalSince(started)
+        #expect(full.status == 0, "\(full.stderr)")
+        let expected = try BulkImportEquivalenceTests.snapshot(clean)
+        let expectedHead = try ChangeLog.head(PostgresConnection(url: clean))
+        let expectedLanding = expected["landing"]!.count
+        #expect(expectedHead > 6_000 && expected["positions"] == [])
+
+        let crashed = try TestDatabase.fresh()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binary.path)
+        process.arguments = Self.importArguments(file, crashed)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let launched = Date()
+        try process.run()
+        let watcher = try PostgresConnection(url: crashed)
+        var reached = 0.0
+        // Generous: a loaded machine can make this run much slower than the clean one.
+        while process.isRunning && Date().timeIntervalSince(launched) < max(600, cleanSeconds * 10) {
+            reached = Self.progress(watcher, expectedHead: expectedHead, expectedLanding: expectedLanding,
+                                    elapsed: Date().timeIntervalSince(launched), cleanSeconds: cleanSeconds)
+            if reached >= fraction { break }
+            usleep(10_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the import finished before it could be killed at \(fraction)")
+        let headAtKill = try ChangeLog.head(watcher)
+        #expect(headAtKill < expectedHead, "killed at \(reached) of the import, yet every event was already written")
+
+        let rerun = try Binary.run(Self.importArguments(file, crashed))
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let differences = try BulkImportEquivalenceTests.compare(expected, BulkImportEquivalenceTests.snapshot(crashed),
+                                                                 keep: "/tmp/ro-crash-\(Int(fraction * 100))",
+                                                                 names: ("clean", "killed and re-run"))
+        #expect(differences.isEmpty, "killed at \(String(format: "%.2f", reached)) of the import (head \(headAtKill) of \(expectedHead)), then re-run: \(differences)")
+        #expect(try ChangeLog.head(PostgresConnection(url: crashed)) == expectedHead)
+    }
 }
