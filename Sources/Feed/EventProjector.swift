@@ -1,3 +1,4 @@
+import Catalog
 import JSON5
 import Store
 import Telemetry
@@ -186,30 +187,49 @@ public struct EventProjector: Sendable {
         out.append(UInt8(ascii: "{"))
         var fields: [String] = []
         fields.reserveCapacity(t.members.count)
-        for member in t.members {
-            guard let (policy, field) = resource.policies[member.key], policy != .omitted else { continue }
-            if !fields.isEmpty { out.append(UInt8(ascii: ",")) }
-            JSONBuilder.quote(member.key, into: &out)
-            out.append(UInt8(ascii: ":"))
-            switch (policy, member.value) {
-            case (_, .null): out.append(contentsOf: "null".utf8)
-            case (.plain, .plainString(let s, let e)):
-                out.append(0x22)
-                out.append(contentsOf: t.bytes[s..<e])
-                out.append(0x22)
-            case (.plain, .literal(let s, let e)): out.append(contentsOf: t.bytes[s..<e])
-            case (.plain, let v): t.jsonValue(v).writeJSON(to: &out)
-            case (.masked, .plainString(let s, let e)), (.masked, .literal(let s, let e)):
-                ValueMasking.appendMasked(t.bytes[s..<e], hint: field.masking, type: field.type, into: &out)
-            case (.masked, let v):
-                JSONBuilder.quote(ValueMasking.mask(Self.text(of: t.jsonValue(v)), hint: field.masking, type: field.type), into: &out)
-            case (.pseudonymized, .plainString(let s, let e)), (.pseudonymized, .literal(let s, let e)):
-                ValueMasking.appendPseudonym(t.bytes[s..<e], key: scope.pseudonymKey, into: &out)
-            case (.pseudonymized, let v):
-                JSONBuilder.quote(ValueMasking.pseudonym(Self.text(of: t.jsonValue(v)), key: scope.pseudonymKey), into: &out)
-            case (.omitted, _): continue
+        let byBytes = resource.table.isASCII
+        t.bytes.withUnsafeBytes { b in
+            for member in t.members {
+                // An ASCII key is looked up by its bytes; any other by its String, as before
+                // (Strings compare by canonical equivalence).
+                let policy: FieldPolicy, masking: MaskingHint?, type: FieldType, name: String
+                if member.keyIsASCII && byBytes {
+                    guard let rule = resource.table.rule(UnsafeRawBufferPointer(rebasing: b[member.keyStart..<member.keyEnd])) else { continue }
+                    (policy, masking, type, name) = (rule.policy, rule.masking, rule.type, rule.name)
+                } else {
+                    let key = t.key(member)
+                    guard let (p, field) = resource.policies[key], p != .omitted else { continue }
+                    (policy, masking, type, name) = (p, field.masking, field.type, key)
+                }
+                if !fields.isEmpty { out.append(UInt8(ascii: ",")) }
+                if member.keyIsASCII {
+                    out.append(0x22)
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[member.keyStart..<member.keyEnd]))
+                    out.append(0x22)
+                } else {
+                    JSONBuilder.quote(name, into: &out)
+                }
+                out.append(UInt8(ascii: ":"))
+                switch (policy, member.value) {
+                case (_, .null): out.append(contentsOf: "null".utf8)
+                case (.plain, .plainString(let s, let e)):
+                    out.append(0x22)
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[s..<e]))
+                    out.append(0x22)
+                case (.plain, .literal(let s, let e)): out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[s..<e]))
+                case (.plain, let v): t.jsonValue(v).writeJSON(to: &out)
+                case (.masked, .plainString(let s, let e)), (.masked, .literal(let s, let e)):
+                    ValueMasking.appendMasked(UnsafeRawBufferPointer(rebasing: b[s..<e]), hint: masking, type: type, into: &out)
+                case (.masked, let v):
+                    JSONBuilder.quote(ValueMasking.mask(Self.text(of: t.jsonValue(v)), hint: masking, type: type), into: &out)
+                case (.pseudonymized, .plainString(let s, let e)), (.pseudonymized, .literal(let s, let e)):
+                    ValueMasking.appendPseudonym(UnsafeRawBufferPointer(rebasing: b[s..<e]), key: scope.pseudonymKey, into: &out)
+                case (.pseudonymized, let v):
+                    JSONBuilder.quote(ValueMasking.pseudonym(Self.text(of: t.jsonValue(v)), key: scope.pseudonymKey), into: &out)
+                case (.omitted, _): continue
+                }
+                fields.append(name)
             }
-            fields.append(member.key)
         }
         out.append(UInt8(ascii: "}"))
         return fields

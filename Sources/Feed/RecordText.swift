@@ -1,3 +1,4 @@
+import Foundation
 import JSON5
 
 /// A record's JSON text indexed once per event: where each top-level member's key and value
@@ -31,9 +32,14 @@ struct RecordText: Sendable {
     }
 
     struct Member: Sendable {
-        let key: String
-        /// Whether the key is written as `"` + its UTF-8 + `"` (no escapes needed).
-        let keyIsPlain: Bool
+        /// The key's UTF-8 is `bytes[keyStart..<keyEnd]` when it has no escape (`escapedKey` nil).
+        let keyStart: Int
+        let keyEnd: Int
+        /// Whether the key is plain ASCII without escapes: then byte equality is String equality
+        /// (for other text, Swift compares Strings by canonical equivalence).
+        let keyIsASCII: Bool
+        /// The decoded key when it was written with escapes.
+        let escapedKey: String?
         let value: Value
     }
 
@@ -45,6 +51,11 @@ struct RecordText: Sendable {
         guard let members = bytes.withUnsafeBytes({ RecordText.scan($0) }) else { return nil }
         self.bytes = bytes
         self.members = members
+    }
+
+    /// A member's key as the parser gives it.
+    func key(_ m: Member) -> String {
+        m.escapedKey ?? String(decoding: bytes[m.keyStart..<m.keyEnd], as: UTF8.self)
     }
 
     /// The member's value as `JSONValue` (the parser path's view of it).
@@ -62,9 +73,19 @@ struct RecordText: Sendable {
         }
     }
 
+    /// Whether member `m` is named `name` (String equality).
+    func member(_ m: Member, isNamed name: String) -> Bool {
+        if m.keyIsASCII {
+            let n = m.keyEnd - m.keyStart
+            guard name.utf8.count == n else { return false }
+            return bytes.withUnsafeBytes { b in name.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: b[m.keyStart..<m.keyEnd])) }
+        }
+        return key(m) == name
+    }
+
     /// The value of the first member named `key` when it is a string (`JSONObject[key]?.stringValue`).
     func string(_ key: String) -> String? {
-        for m in members where m.key == key {
+        for m in members where member(m, isNamed: key) {
             switch m.value {
             case .plainString(let s, let e): return String(decoding: bytes[s..<e], as: UTF8.self)
             case .string(let s): return s
@@ -76,7 +97,7 @@ struct RecordText: Sendable {
 
     /// The whole record as the parser would give it.
     var object: JSONObject {
-        JSONObject(members.map { JSONObject.Member(key: $0.key, value: jsonValue($0.value)) })
+        JSONObject(members.map { JSONObject.Member(key: key($0), value: jsonValue($0.value)) })
     }
 
     // MARK: - Scanning
@@ -102,17 +123,29 @@ struct RecordText: Sendable {
         } else {
             while true {
                 guard i < n, b[i] == UInt8(ascii: "\"") else { return nil }
-                let key: String
-                let keyIsPlain: Bool
+                let keyStart = i + 1
+                var keyEnd = keyStart
+                var escapedKey: String?
+                var keyIsASCII = false
                 if let (s, e) = plainString(b, &i) {
-                    key = String(decoding: UnsafeRawBufferPointer(rebasing: b[s..<e]), as: UTF8.self)
-                    keyIsPlain = true
+                    keyEnd = e
+                    keyIsASCII = !UnsafeRawBufferPointer(rebasing: b[s..<e]).contains { $0 >= 0x80 }
                 } else {
                     guard let decoded = escapedString(b, &i) else { return nil }
-                    key = decoded
-                    keyIsPlain = false
+                    escapedKey = decoded
                 }
-                for m in members where m.key == key { return nil }   // duplicate: the parser refuses it
+                // A repeated key: the parser refuses the record. ASCII keys compare as bytes;
+                // others as Strings, as the parser compares them.
+                for m in members {
+                    if keyIsASCII && m.keyIsASCII {
+                        if m.keyEnd - m.keyStart == keyEnd - keyStart
+                            && memcmp(b.baseAddress! + m.keyStart, b.baseAddress! + keyStart, keyEnd - keyStart) == 0 { return nil }
+                    } else {
+                        let a = m.escapedKey ?? String(decoding: UnsafeRawBufferPointer(rebasing: b[m.keyStart..<m.keyEnd]), as: UTF8.self)
+                        let k = escapedKey ?? String(decoding: UnsafeRawBufferPointer(rebasing: b[keyStart..<keyEnd]), as: UTF8.self)
+                        if a == k { return nil }
+                    }
+                }
                 skip()
                 guard i < n, b[i] == UInt8(ascii: ":") else { return nil }
                 i += 1
@@ -149,7 +182,7 @@ struct RecordText: Sendable {
                 default:
                     return nil
                 }
-                members.append(Member(key: key, keyIsPlain: keyIsPlain, value: value))
+                members.append(Member(keyStart: keyStart, keyEnd: keyEnd, keyIsASCII: keyIsASCII, escapedKey: escapedKey, value: value))
                 skip()
                 guard i < n else { return nil }
                 let c = b[i]

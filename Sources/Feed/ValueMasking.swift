@@ -58,7 +58,7 @@ public enum ValueMasking {
 
     /// `mask` of text given as UTF-8 bytes, appended as a JSON string literal: on the bytes when
     /// the text is `SingleScalarText` (no String made), through `mask` otherwise. Same result.
-    static func appendMasked(_ text: ArraySlice<UInt8>, hint: MaskingHint?, type: FieldType, into out: inout [UInt8]) {
+    static func appendMasked(_ text: UnsafeRawBufferPointer, hint: MaskingHint?, type: FieldType, into out: inout [UInt8]) {
         guard !text.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }), let fast = SingleScalarText(utf8: text) else {
             JSONBuilder.quote(mask(String(decoding: text, as: UTF8.self), hint: hint, type: type), into: &out)
             return
@@ -81,7 +81,7 @@ public enum ValueMasking {
     }
 
     /// `pseudonym` of text given as UTF-8 bytes, appended as a JSON string literal.
-    static func appendPseudonym(_ text: ArraySlice<UInt8>, key: [UInt8], into out: inout [UInt8]) {
+    static func appendPseudonym(_ text: UnsafeRawBufferPointer, key: [UInt8], into out: inout [UInt8]) {
         out.append(0x22)
         out.append(contentsOf: "ps_".utf8)
         out.append(contentsOf: Secrets.base64URL(Secrets.hmacSHA256(key: key, message: Array(text))).utf8)

@@ -145,28 +145,33 @@ public enum ChangeLog {
             }
             return negative ? -v : v
         }
+        func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+            guard a.count == b.count else { return false }
+            if a.isEmpty { return true }
+            return a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }
+        }
         for row in 0..<Int32(result.count) {
             let position = try integer(try cell(row, 0, "position"), "position")
             let resourceBytes = try cell(row, 1, "resource")
-            if !lastResource.bytes.elementsEqual(resourceBytes) {
+            if !same(lastResource.bytes, resourceBytes) || lastResource.bytes.isEmpty {
                 lastResource = (Array(resourceBytes), String(decoding: resourceBytes, as: UTF8.self))
             }
             let entityID = String(decoding: try cell(row, 2, "entity_id"), as: UTF8.self)
             let version = Int(try integer(try cell(row, 3, "version"), "version"))
             let operationBytes = try cell(row, 4, "operation")
             let operation: String
-            if operationBytes.elementsEqual("created".utf8) { operation = "created" }
-            else if operationBytes.elementsEqual("updated".utf8) { operation = "updated" }
-            else if operationBytes.elementsEqual("deleted".utf8) { operation = "deleted" }
+            if same(Self.created, operationBytes) { operation = "created" }
+            else if same(Self.updated, operationBytes) { operation = "updated" }
+            else if same(Self.deleted, operationBytes) { operation = "deleted" }
             else { operation = String(decoding: operationBytes, as: UTF8.self) }
             let fieldsBytes = try cell(row, 5, "changed_fields")
-            if !lastFields.bytes.elementsEqual(fieldsBytes) || lastFields.bytes.isEmpty {
+            if !same(lastFields.bytes, fieldsBytes) || lastFields.bytes.isEmpty {
                 lastFields = (Array(fieldsBytes), PostgresTextArray.parse(String(decoding: fieldsBytes, as: UTF8.self)))
             }
             let record = Array(try cell(row, 6, "record"))
             let sources = Array(try cell(row, 7, "sources"))
             let timeBytes = try cell(row, 8, "created_at")
-            if !lastTime.bytes.elementsEqual(timeBytes) || lastTime.bytes.isEmpty {
+            if !same(lastTime.bytes, timeBytes) || lastTime.bytes.isEmpty {
                 guard let time = Date(postgresText: String(decoding: timeBytes, as: UTF8.self)) else {
                     throw PostgresError(kind: .decoding, message: "column created_at does not decode as Date")
                 }
@@ -178,6 +183,8 @@ public enum ChangeLog {
         }
         return events
     }
+
+    static let created = Array("created".utf8), updated = Array("updated".utf8), deleted = Array("deleted".utf8)
 
     /// The last position written (0 for an empty log).
     public static func head(_ connection: PostgresConnection) throws -> Int64 {
