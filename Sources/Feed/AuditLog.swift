@@ -39,9 +39,13 @@ public struct AuditEntry: Sendable, Equatable {
         var seen = Set<String>()
         var fields: [String] = []
         var seenFields = Set<String>()
+        var previousFields: [String] = []
         for e in events {
             if seen.insert(e.entityID).inserted { ids.append(e.entityID) }
+            // Events of one resource mostly disclose the same fields: skip the set then.
+            if e.disclosedFields == previousFields { continue }
             for f in e.disclosedFields where seenFields.insert(f).inserted { fields.append(f) }
+            previousFields = e.disclosedFields
         }
         return AuditEntry(actor: "subscription:" + scope.subscriptionID, purpose: scope.purpose, channel: channel,
                           firstPosition: events.first?.position, lastPosition: events.last?.position, entityIDs: ids, fields: fields)

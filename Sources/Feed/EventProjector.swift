@@ -1,3 +1,4 @@
+import Catalog
 import JSON5
 import Store
 import Telemetry
@@ -31,9 +32,30 @@ public struct EventProjector: Sendable {
     }
 
     /// The event as this subscriber sees it, or nil when it must not be sent.
+    ///
+    /// The record is written from its JSON bytes (`RecordText`) when the change has them indexed,
+    /// through the parsed `JSONObject` otherwise; both give the same bytes.
     public func project(_ change: ParsedChange) throws -> ProjectedEvent? {
-        let e = change
-        guard let resource = scope.resources[e.resource], let record = change.record else { return nil }
+        guard let resource = scope.resources[change.resource] else { return nil }
+        if let text = change.text { return try project(change, .text(text), resource) }
+        guard let record = change.parsedRecord else { return nil }
+        return try project(change, .object(record), resource)
+    }
+
+    /// The record of a change, indexed bytes or parsed.
+    enum RecordView {
+        case text(RecordText)
+        case object(JSONObject)
+
+        func string(_ key: String) -> String? {
+            switch self {
+            case .text(let t): return t.string(key)
+            case .object(let o): return o[key]?.stringValue
+            }
+        }
+    }
+
+    private func project(_ e: ParsedChange, _ record: RecordView, _ resource: SubscriptionScope.ResourceScope) throws -> ProjectedEvent? {
         var entered = false
         if !scope.area.isEmpty {
             let areaChanged = e.changedFields.contains { resource.areaFields.contains($0) }
@@ -41,82 +63,181 @@ public struct EventProjector: Sendable {
             if !now {
                 guard areaChanged, e.operation != "created", e.version > 1,
                       let previous = try previousRecord(e.resource, e.entityID, e.version - 1),
-                      inArea(previous, resource) else { return nil }
+                      inArea(.object(previous), resource) else { return nil }
                 return removal(e, resource)
             }
             if areaChanged && e.operation != "created" && e.version > 1 {
                 let previous = try previousRecord(e.resource, e.entityID, e.version - 1)
-                entered = previous.map { !inArea($0, resource) } ?? false
+                entered = previous.map { !inArea(.object($0), resource) } ?? false
             }
         }
         let changed = e.changedFields.filter { resource.discloses($0) }
         if changed.isEmpty && !entered && e.operation == "updated" { return nil }
-        let (recordJSON, disclosed) = render(record, resource)
-        var data = JSONBuilder(capacity: recordJSON.utf8.count + 256)
-        data.string("resource", e.resource)
-        data.string("entity_id", e.entityID)
-        data.number("version", e.version)
-        data.string("operation", e.operation)
-        data.strings("changed_fields", changed)
-        if entered { data.string("area_change", "entered") }
-        data.raw("record", recordJSON)
-        data.raw("sources", sources(change.sources, resource))
+        var out: [UInt8] = []
+        let recordSize: Int
+        switch record {
+        case .text(let t): recordSize = t.bytes.count
+        case .object: recordSize = 512
+        }
+        out.reserveCapacity(recordSize + 512)
+        var disclosed: [String] = []
+        envelope(e, resource, type: e.operation, into: &out) { out in
+            Self.member("resource", first: true, &out); JSONBuilder.quote(e.resource, into: &out)
+            Self.member("entity_id", &out); JSONBuilder.quote(e.entityID, into: &out)
+            Self.member("version", &out); out.append(contentsOf: String(e.version).utf8)
+            Self.member("operation", &out); JSONBuilder.quote(e.operation, into: &out)
+            Self.member("changed_fields", &out); Self.strings(changed, &out)
+            if entered { Self.member("area_change", &out); out.append(contentsOf: "\"entered\"".utf8) }
+            Self.member("record", &out)
+            switch record {
+            case .text(let t): disclosed = render(t, resource, into: &out)
+            case .object(let o): disclosed = render(o, resource, into: &out)
+            }
+            Self.member("sources", &out)
+            sources(e.sources, resource, into: &out)
+        }
         return ProjectedEvent(position: e.position, entityID: e.entityID, operation: e.operation, disclosedFields: disclosed,
-                              json: envelope(e, resource, type: e.operation, data: data))
+                              bytes: out)
     }
 
     /// The record of a golden entity as this subscriber sees it (snapshot rows), with the fields it discloses.
     public func render(_ record: JSONObject, resource: String) -> (json: String, fields: [String])? {
         guard let r = scope.resources[resource] else { return nil }
-        return render(record, r)
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        let fields = render(record, r, into: &out)
+        return (String(decoding: out, as: UTF8.self), fields)
     }
 
     /// Whether a record is inside the subscription's area.
     public func inArea(_ record: JSONObject, resource: String) -> Bool {
         guard let r = scope.resources[resource] else { return false }
-        return inArea(record, r)
+        return inArea(.object(record), r)
     }
 
-    private func inArea(_ record: JSONObject, _ resource: SubscriptionScope.ResourceScope) -> Bool {
+    private func inArea(_ record: RecordView, _ resource: SubscriptionScope.ResourceScope) -> Bool {
         if scope.area.isEmpty { return true }
         for name in resource.areaFields {
-            if let code = record[name]?.stringValue, scope.inArea(code) { return true }
+            if let code = record.string(name), scope.inArea(code) { return true }
         }
         return false
     }
 
     private func removal(_ e: ParsedChange, _ resource: SubscriptionScope.ResourceScope) -> ProjectedEvent {
-        var data = JSONBuilder()
-        data.string("resource", e.resource)
-        data.string("entity_id", e.entityID)
-        data.number("version", e.version)
-        data.string("operation", "removed")
-        data.strings("changed_fields", [])
-        data.string("area_change", "left")
-        data.raw("record", "null")
-        data.raw("sources", "[]")
-        return ProjectedEvent(position: e.position, entityID: e.entityID, operation: "removed", disclosedFields: [],
-                              json: envelope(e, resource, type: "removed", data: data))
-    }
-
-    private func envelope(_ e: ParsedChange, _ resource: SubscriptionScope.ResourceScope, type: String, data: JSONBuilder) -> String {
-        var w = JSONBuilder(capacity: data.bytes.count + 256)
-        w.string("specversion", "1.0")
-        w.string("id", String(e.position))
-        w.string("source", Self.source)
-        w.string("type", "org.recordonce." + resource.typeName + "." + type)
-        w.string("subject", e.resource + "/" + e.entityID)
-        w.string("time", Timestamp.iso8601(e.time))
-        w.string("datacontenttype", "application/json")
-        w.object("data", data)
-        return w.json
-    }
-
-    /// Writes into one byte buffer (values through `writeJSON`, no String per value): this runs
-    /// for every field of every event a subscriber catches up on.
-    private func render(_ record: JSONObject, _ resource: SubscriptionScope.ResourceScope) -> (json: String, fields: [String]) {
         var out: [UInt8] = []
         out.reserveCapacity(512)
+        envelope(e, resource, type: "removed", into: &out) { out in
+            Self.member("resource", first: true, &out); JSONBuilder.quote(e.resource, into: &out)
+            Self.member("entity_id", &out); JSONBuilder.quote(e.entityID, into: &out)
+            Self.member("version", &out); out.append(contentsOf: String(e.version).utf8)
+            Self.member("operation", &out); out.append(contentsOf: "\"removed\"".utf8)
+            Self.member("changed_fields", &out); out.append(contentsOf: "[]".utf8)
+            Self.member("area_change", &out); out.append(contentsOf: "\"left\"".utf8)
+            Self.member("record", &out); out.append(contentsOf: "null".utf8)
+            Self.member("sources", &out); out.append(contentsOf: "[]".utf8)
+        }
+        return ProjectedEvent(position: e.position, entityID: e.entityID, operation: "removed", disclosedFields: [], bytes: out)
+    }
+
+    /// `,"name":` (no comma before the first member). Names are plain ASCII.
+    private static func member(_ name: StaticString, first: Bool = false, _ out: inout [UInt8]) {
+        if !first { out.append(UInt8(ascii: ",")) }
+        out.append(0x22)
+        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(0x22)
+        out.append(UInt8(ascii: ":"))
+    }
+
+    private static func strings(_ values: [String], _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONBuilder.quote(v, into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// The CloudEvents envelope around the data object that `data` writes (its members only),
+    /// straight into `out`: the same bytes the `JSONBuilder` envelope wrote.
+    private func envelope(_ e: ParsedChange, _ resource: SubscriptionScope.ResourceScope, type: String, into out: inout [UInt8],
+                          data: (inout [UInt8]) -> Void) {
+        out.append(contentsOf: "{\"specversion\":\"1.0\",\"id\":\"".utf8)
+        out.append(contentsOf: String(e.position).utf8)
+        out.append(contentsOf: "\",\"source\":".utf8)
+        JSONBuilder.quote(Self.source, into: &out)
+        out.append(contentsOf: ",\"type\":\"org.recordonce.".utf8)
+        JSONBuilder.quoteContent(resource.typeName, into: &out)
+        out.append(UInt8(ascii: "."))
+        JSONBuilder.quoteContent(type, into: &out)
+        out.append(contentsOf: "\",\"subject\":\"".utf8)
+        JSONBuilder.quoteContent(e.resource, into: &out)
+        out.append(UInt8(ascii: "/"))
+        JSONBuilder.quoteContent(e.entityID, into: &out)
+        out.append(contentsOf: "\",\"time\":".utf8)
+        JSONBuilder.quote(e.isoTime, into: &out)
+        out.append(contentsOf: ",\"datacontenttype\":\"application/json\",\"data\":{".utf8)
+        data(&out)
+        out.append(contentsOf: "}}".utf8)
+    }
+
+    /// The record as this subscriber sees it, from the record's bytes: plain values copied as
+    /// they are, masked and pseudonymized ones decoded (see `RecordText`). Returns the fields
+    /// written.
+    private func render(_ t: RecordText, _ resource: SubscriptionScope.ResourceScope, into out: inout [UInt8]) -> [String] {
+        out.append(UInt8(ascii: "{"))
+        var fields: [String] = []
+        fields.reserveCapacity(t.members.count)
+        let byBytes = resource.table.isASCII
+        t.bytes.withUnsafeBytes { b in
+            for member in t.members {
+                // An ASCII key is looked up by its bytes; any other by its String, as before
+                // (Strings compare by canonical equivalence).
+                let policy: FieldPolicy, masking: MaskingHint?, type: FieldType, name: String
+                if member.keyIsASCII && byBytes {
+                    guard let rule = resource.table.rule(UnsafeRawBufferPointer(rebasing: b[member.keyStart..<member.keyEnd])) else { continue }
+                    (policy, masking, type, name) = (rule.policy, rule.masking, rule.type, rule.name)
+                } else {
+                    let key = t.key(member)
+                    guard let (p, field) = resource.policies[key], p != .omitted else { continue }
+                    (policy, masking, type, name) = (p, field.masking, field.type, key)
+                }
+                if !fields.isEmpty { out.append(UInt8(ascii: ",")) }
+                if member.keyIsASCII {
+                    out.append(0x22)
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[member.keyStart..<member.keyEnd]))
+                    out.append(0x22)
+                } else {
+                    JSONBuilder.quote(name, into: &out)
+                }
+                out.append(UInt8(ascii: ":"))
+                switch (policy, member.value) {
+                case (_, .null): out.append(contentsOf: "null".utf8)
+                case (.plain, .plainString(let s, let e)):
+                    out.append(0x22)
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[s..<e]))
+                    out.append(0x22)
+                case (.plain, .literal(let s, let e)): out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[s..<e]))
+                case (.plain, let v): t.jsonValue(v).writeJSON(to: &out)
+                case (.masked, .plainString(let s, let e)), (.masked, .literal(let s, let e)):
+                    ValueMasking.appendMasked(UnsafeRawBufferPointer(rebasing: b[s..<e]), hint: masking, type: type, into: &out)
+                case (.masked, let v):
+                    JSONBuilder.quote(ValueMasking.mask(Self.text(of: t.jsonValue(v)), hint: masking, type: type), into: &out)
+                case (.pseudonymized, .plainString(let s, let e)), (.pseudonymized, .literal(let s, let e)):
+                    ValueMasking.appendPseudonym(UnsafeRawBufferPointer(rebasing: b[s..<e]), key: scope.pseudonymKey, into: &out)
+                case (.pseudonymized, let v):
+                    JSONBuilder.quote(ValueMasking.pseudonym(Self.text(of: t.jsonValue(v)), key: scope.pseudonymKey), into: &out)
+                case (.omitted, _): continue
+                }
+                fields.append(name)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        return fields
+    }
+
+    /// The record as this subscriber sees it, from the parsed record (snapshots, and records the
+    /// index refuses). Returns the fields written.
+    private func render(_ record: JSONObject, _ resource: SubscriptionScope.ResourceScope, into out: inout [UInt8]) -> [String] {
         out.append(UInt8(ascii: "{"))
         var fields: [String] = []
         fields.reserveCapacity(record.members.count)
@@ -137,11 +258,11 @@ public struct EventProjector: Sendable {
             fields.append(member.key)
         }
         out.append(UInt8(ascii: "}"))
-        return (String(decoding: out, as: UTF8.self), fields)
+        return fields
     }
 
-    private func sources(_ list: [JSONValue], _ resource: SubscriptionScope.ResourceScope) -> String {
-        var out = "["
+    private func sources(_ list: [JSONValue], _ resource: SubscriptionScope.ResourceScope, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
         var first = true
         for source in list {
             guard case .object(let s) = source else { continue }
@@ -152,11 +273,12 @@ public struct EventProjector: Sendable {
                 if let v = s[key] { w.raw(key, v.jsonText()) }
             }
             w.strings("fields", visible)
-            if !first { out += "," }
+            if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            out += w.json
+            out.append(contentsOf: w.bytes)
+            out.append(UInt8(ascii: "}"))
         }
-        return out + "]"
+        out.append(UInt8(ascii: "]"))
     }
 
     private static func text(of value: JSONValue) -> String {

@@ -24,6 +24,8 @@ public final class FeedReader: Sendable {
     public let store: RecordStore
     public let catalog: Catalog
     public let subscriptions: SubscriptionStore
+    /// Change log chunks read ahead for subscribers catching up.
+    let readAhead = LogReadAhead()
 
     public init(store: RecordStore, catalog: Catalog, subscriptions: SubscriptionStore, readPool: ConnectionPool? = nil) {
         pool = store.pool
@@ -54,22 +56,35 @@ public final class FeedReader: Sendable {
         // A large page's first read asks for `limit` rows (most subscribers see most events;
         // reading twice that decoded and then dropped half of every page), later reads for more,
         // to get past events the projector filters out.
-        var chunk = limit >= 500 ? limit : min(500, limit * 2)
-        try readPool.withConnection { c in
-            reading: while out.count < limit && scanned < maxScan {
-                let raw = try ChangeLog.read(after: next, limit: chunk, from: c)
-                for event in raw {
-                    if let projected = try projector.project(ParsedChange(event)) {
-                        out.append(projected)
-                    }
-                    next = event.position
-                    if out.count == limit { break reading }
+        let firstChunk = limit >= 500 ? limit : min(500, limit * 2)
+        var chunk = firstChunk
+        var lastReadWasFull = false
+        /// Projects one chunk; false when the page is done.
+        func consume(_ raw: [ChangeEvent]) throws -> Bool {
+            lastReadWasFull = raw.count == chunk
+            for change in ParsedChange.parse(raw) {
+                if let projected = try projector.project(change) {
+                    out.append(projected)
                 }
-                scanned += raw.count
-                if raw.count < chunk { break }
-                chunk = min(5_000, max(500, (limit - out.count) * 2))
+                next = change.position
+                if out.count == limit { return false }
+            }
+            scanned += raw.count
+            if raw.count < chunk { return false }
+            chunk = min(5_000, max(500, (limit - out.count) * 2))
+            return out.count < limit && scanned < maxScan
+        }
+        // The first chunk may already have been read while the previous page was being sent.
+        var more = true
+        if let ahead = readAhead.take(after: after, limit: chunk) { more = try consume(ahead) }
+        if more {
+            try readPool.withConnection { c in
+                while try consume(try ChangeLog.read(after: next, limit: chunk, from: c)) {}
             }
         }
+        // A subscriber catching up asks for the page after this one next: read it now, on another
+        // connection, while this page is audited and sent.
+        if lastReadWasFull { readAhead.start(after: next, limit: firstChunk, pool: readPool) }
         return FeedPage(events: out, next: next)
     }
 
@@ -173,4 +188,79 @@ public struct SnapshotPage: Sendable {
     public let records: [SnapshotRecord]
     /// The `after` of the next page; nil on the last page.
     public let next: String?
+}
+
+/// Change log chunks read before they are asked for: after a full page, the next chunk is read on
+/// another connection while the page is audited and sent, so a subscriber catching up (pull pages
+/// or an SSE stream behind the tail) finds it ready. Positions are gap-free and a committed event
+/// never changes, so a chunk read early is the chunk read late, as long as it was full (a short
+/// chunk ended at the head of that moment; it is dropped and read again). At most `capacity`
+/// chunks are held; the oldest is dropped for a new one.
+final class LogReadAhead: @unchecked Sendable {
+    struct Key: Hashable {
+        let after: Int64
+        let limit: Int
+    }
+
+    final class Slot: @unchecked Sendable {
+        let condition = NSCondition()
+        var result: [ChangeEvent]?
+        var done = false
+
+        func finish(_ events: [ChangeEvent]?) {
+            condition.lock()
+            result = events
+            done = true
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// The chunk, waiting for its read to end (nil when it failed or took too long).
+        func wait() -> [ChangeEvent]? {
+            condition.lock()
+            defer { condition.unlock() }
+            let deadline = Date().addingTimeInterval(10)
+            while !done { if !condition.wait(until: deadline) { return nil } }
+            return result
+        }
+    }
+
+    let capacity = 4
+    private let lock = NSLock()
+    private var slots: [Key: Slot] = [:]
+    private var order: [Key] = []
+
+    /// The chunk read ahead for (`after`, `limit`), if one was started and came back full.
+    func take(after: Int64, limit: Int) -> [ChangeEvent]? {
+        let key = Key(after: after, limit: limit)
+        let slot = lock.withLock { () -> Slot? in
+            guard let slot = slots.removeValue(forKey: key) else { return nil }
+            order.removeAll { $0 == key }
+            return slot
+        }
+        guard let events = slot?.wait(), events.count == limit else { return nil }
+        return events
+    }
+
+    /// Starts reading the chunk (`after`, `limit`) on a connection of `pool` (nothing when it is
+    /// already being read).
+    func start(after: Int64, limit: Int, pool: ConnectionPool) {
+        let key = Key(after: after, limit: limit)
+        let slot = Slot()
+        let started = lock.withLock { () -> Bool in
+            if slots[key] != nil { return false }
+            if order.count >= capacity, let oldest = order.first {
+                order.removeFirst()
+                slots.removeValue(forKey: oldest)
+            }
+            slots[key] = slot
+            order.append(key)
+            return true
+        }
+        guard started else { return }
+        DispatchQueue.global().async {
+            let events = try? pool.withConnection { try ChangeLog.read(after: after, limit: limit, from: $0) }
+            slot.finish(events)
+        }
+    }
 }

@@ -68,27 +68,46 @@ public struct JSONBuilder {
 
     /// Appends the JSON string literal of `s`, exactly as `JSONText.quote` writes it.
     static func quote(_ s: String, into out: inout [UInt8]) {
-        out.append(0x22)
         var s = s
-        s.withUTF8 { bytes in
-            // Most values need no escaping: copy them in one go.
-            guard bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
-                out.append(contentsOf: bytes)
-                return
-            }
-            for b in bytes {
-                switch b {
-                case 0x22, 0x5C: out.append(0x5C); out.append(b)
-                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-                case 0..<0x20:
-                    out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
-                    out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
-                default: out.append(b)
-                }
+        s.withUTF8 { quote(bytes: UnsafeRawBufferPointer($0), into: &out) }
+    }
+
+    /// `quote` of text given as UTF-8 bytes.
+    static func quote(bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        out.append(0x22)
+        quoteContent(bytes, into: &out)
+        out.append(0x22)
+    }
+
+    /// `quote` of text given as UTF-8 bytes.
+    static func quote(bytes: ArraySlice<UInt8>, into out: inout [UInt8]) {
+        bytes.withUnsafeBytes { quote(bytes: $0, into: &out) }
+    }
+
+    /// The escaped content of a JSON string literal (no quotes around it).
+    static func quoteContent(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        // Most values need no escaping: copy them in one go.
+        guard bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+            out.append(contentsOf: bytes)
+            return
+        }
+        for b in bytes {
+            switch b {
+            case 0x22, 0x5C: out.append(0x5C); out.append(b)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
+                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+            default: out.append(b)
             }
         }
-        out.append(0x22)
+    }
+
+    /// `quoteContent` of a String's UTF-8.
+    static func quoteContent(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { quoteContent(UnsafeRawBufferPointer($0), into: &out) }
     }
 }

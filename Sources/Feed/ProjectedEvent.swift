@@ -7,6 +7,10 @@ public struct ProjectedEvent: Sendable {
     public let operation: String
     /// The fields whose values (plain, masked or pseudonymized) the event discloses.
     public let disclosedFields: [String]
+    /// The CloudEvent as UTF-8 JSON (one line, no trailing newline): what pull pages and streams
+    /// write to the wire, with no String in between.
+    public let bytes: [UInt8]
+
     /// The CloudEvent as JSON text (one line, no trailing newline).
-    public let json: String
+    public var json: String { String(decoding: bytes, as: UTF8.self) }
 }

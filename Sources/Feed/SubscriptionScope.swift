@@ -1,4 +1,5 @@
 import Catalog
+import Foundation
 
 /// A subscription compiled against the catalog: per resource, each field's policy, the area
 /// fields, and the pseudonym key. Built once per subscription and reused for every event.
@@ -12,6 +13,16 @@ public struct SubscriptionScope: Sendable {
         public let policies: [String: (policy: FieldPolicy, field: Field)]
         /// Division-code fields that place a record in the area.
         public let areaFields: [String]
+        /// The disclosed fields by their names' UTF-8 (projection on record bytes).
+        let table: FieldTable
+
+        init(name: String, typeName: String, policies: [String: (policy: FieldPolicy, field: Field)], areaFields: [String]) {
+            self.name = name
+            self.typeName = typeName
+            self.policies = policies
+            self.areaFields = areaFields
+            table = FieldTable(policies)
+        }
 
         /// Whether the subscriber sees something of `field` (any policy but omitted).
         public func discloses(_ field: String) -> Bool {
@@ -63,5 +74,47 @@ public struct SubscriptionScope: Sendable {
     /// Whether a division code is inside the area (always true without an area).
     public func inArea(_ code: String) -> Bool {
         area.isEmpty || area.contains { code.hasPrefix($0) }
+    }
+}
+
+/// The fields a subscriber sees of one resource, looked up by the UTF-8 bytes of an ASCII key
+/// without a String or hashing: buckets by length, compared with memcmp. (Records have a few
+/// dozen fields; this runs for every member of every event caught up on.)
+final class FieldTable: Sendable {
+    struct Rule: Sendable {
+        let name: String
+        let policy: FieldPolicy
+        let masking: MaskingHint?
+        let type: FieldType
+    }
+
+    struct Entry: Sendable {
+        let key: [UInt8]
+        let rule: Rule
+    }
+
+    private let byLength: [[Entry]]
+    /// False when a field name is not ASCII: then a key's bytes are not enough to find it (an
+    /// ASCII key can equal such a name canonically) and every key is looked up as a String.
+    let isASCII: Bool
+
+    init(_ policies: [String: (policy: FieldPolicy, field: Field)]) {
+        isASCII = policies.keys.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } }
+        var byLength: [[Entry]] = []
+        for (name, p) in policies where p.policy != .omitted && name.utf8.allSatisfy({ $0 < 0x80 }) {
+            let key = Array(name.utf8)
+            while byLength.count <= key.count { byLength.append([]) }
+            byLength[key.count].append(Entry(key: key, rule: Rule(name: name, policy: p.policy, masking: p.field.masking, type: p.field.type)))
+        }
+        self.byLength = byLength
+    }
+
+    /// The rule of the field named by these ASCII bytes, nil when the subscriber does not see it.
+    func rule(_ key: UnsafeRawBufferPointer) -> Rule? {
+        guard !key.isEmpty, key.count < byLength.count else { return nil }
+        for e in byLength[key.count] {
+            if e.key.withUnsafeBytes({ memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }) { return e.rule }
+        }
+        return nil
     }
 }

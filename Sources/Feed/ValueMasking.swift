@@ -56,6 +56,38 @@ public enum ValueMasking {
         return keepByCharacters(text, first: min(6, max(0, text.count - 1)), last: 0)
     }
 
+    /// `mask` of text given as UTF-8 bytes, appended as a JSON string literal: on the bytes when
+    /// the text is `SingleScalarText` (no String made), through `mask` otherwise. Same result.
+    static func appendMasked(_ text: UnsafeRawBufferPointer, hint: MaskingHint?, type: FieldType, into out: inout [UInt8]) {
+        guard !text.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }), let fast = SingleScalarText(utf8: text) else {
+            JSONBuilder.quote(mask(String(decoding: text, as: UTF8.self), hint: hint, type: type), into: &out)
+            return
+        }
+        out.append(0x22)
+        switch hint {
+        case .idNumber?: fast.keep(first: 6, last: 4, into: &out)
+        case .mobile?: fast.keep(first: 3, last: 4, into: &out)
+        case .name?: fast.keep(first: 1, last: 0, into: &out)
+        case .address?: fast.streetLevel(markers: streetMarkerBytes, into: &out)
+        case .suppress?: out.append(contentsOf: "***".utf8)
+        case nil:
+            if type == .date || type == .datetime, fast.count >= 4 {
+                fast.prefix(4, into: &out)
+            } else {
+                out.append(contentsOf: "***".utf8)
+            }
+        }
+        out.append(0x22)
+    }
+
+    /// `pseudonym` of text given as UTF-8 bytes, appended as a JSON string literal.
+    static func appendPseudonym(_ text: UnsafeRawBufferPointer, key: [UInt8], into out: inout [UInt8]) {
+        out.append(0x22)
+        out.append(contentsOf: "ps_".utf8)
+        out.append(contentsOf: Secrets.base64URL(Secrets.hmacSHA256(key: key, message: Array(text))).utf8)
+        out.append(0x22)
+    }
+
     /// The pseudonym of a value under a subscription's key: base64url of HMAC-SHA256, prefixed
     /// `ps_` so it is never mistaken for a real identifier. The same value gives the same pseudonym
     /// in every field of that subscription, so its records can still be joined with each other.
@@ -79,9 +111,12 @@ struct SingleScalarText {
     let count: Int
 
     init?(_ text: String) {
+        self.init(utf8: text.utf8)
+    }
+
+    init?<C: Collection>(utf8: C) where C.Element == UInt8 {
         var n = 0
-        var i = text.utf8.startIndex
-        let utf8 = text.utf8
+        var i = utf8.startIndex
         let end = utf8.endIndex
         while i != end {
             let b0 = utf8[i]
@@ -91,7 +126,9 @@ struct SingleScalarText {
             } else {
                 guard b0 >= 0xE3 && b0 <= 0xE9 else { return nil }
                 let i1 = utf8.index(after: i)
+                guard i1 != end else { return nil }
                 let i2 = utf8.index(after: i1)
+                guard i2 != end else { return nil }
                 let scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(utf8[i1] & 0x3F) << 6) | UInt32(utf8[i2] & 0x3F)
                 guard (0x3400...0x4DBF).contains(scalar) || (0x4E00...0x9FFF).contains(scalar) else { return nil }
                 i = utf8.index(after: i2)
@@ -111,23 +148,46 @@ struct SingleScalarText {
 
     /// `ValueMasking.keep` on this text.
     func keep(first: Int, last: Int) -> String {
-        guard count > first + last else { return String(repeating: "*", count: max(1, count)) }
+        var out: [UInt8] = []
+        keep(first: first, last: last, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `keep`, appending its UTF-8 to `out`.
+    func keep(first: Int, last: Int, into out: inout [UInt8]) {
+        guard count > first + last else {
+            out.append(contentsOf: repeatElement(UInt8(ascii: "*"), count: max(1, count)))
+            return
+        }
         let head = offset(ofScalar: first)
         let tail = offset(ofScalar: count - last)
-        var out = Array(bytes[..<head])
+        out.append(contentsOf: bytes[..<head])
         out.append(contentsOf: repeatElement(UInt8(ascii: "*"), count: count - first - last))
         out.append(contentsOf: bytes[tail...])
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The first `n` characters (`String(text.prefix(n))`), appended to `out`.
+    func prefix(_ n: Int, into out: inout [UInt8]) {
+        out.append(contentsOf: bytes[..<offset(ofScalar: min(n, count))])
     }
 
     /// `ValueMasking.streetLevel` on this text.
     func streetLevel(markers: [[UInt8]]) -> String {
+        var out: [UInt8] = []
+        streetLevel(markers: markers, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `streetLevel`, appending its UTF-8 to `out`.
+    func streetLevel(markers: [[UInt8]], into out: inout [UInt8]) {
         for marker in markers {
             if let end = endOfFirst(marker) {
-                return String(decoding: bytes[..<end], as: UTF8.self) + "***"
+                out.append(contentsOf: bytes[..<end])
+                out.append(contentsOf: "***".utf8)
+                return
             }
         }
-        return keep(first: min(6, max(0, count - 1)), last: 0)
+        keep(first: min(6, max(0, count - 1)), last: 0, into: &out)
     }
 
     /// The byte offset just past the first occurrence of `marker` starting on a scalar boundary.

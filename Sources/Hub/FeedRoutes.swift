@@ -191,21 +191,30 @@ public struct FeedRoutes: Sendable {
 
     // MARK: - Helpers
 
+    /// The pull body, written from each event's bytes into one buffer (no String per page).
     static func render(_ page: FeedPage, ndjson: Bool) -> Response {
+        var size = 32
+        for e in page.events { size += e.bytes.count + 1 }
+        var body: [UInt8] = []
+        body.reserveCapacity(size)
         if ndjson {
-            var text = ""
-            for e in page.events { text += e.json; text += "\n" }
+            for e in page.events {
+                body.append(contentsOf: e.bytes)
+                body.append(UInt8(ascii: "\n"))
+            }
             return Response(status: 200, headers: [HTTPHeader("Content-Type", "application/x-ndjson"),
                                                    HTTPHeader("RecordOnce-Next-Position", String(page.next))],
-                            body: .bytes(Array(text.utf8)))
+                            body: .bytes(body))
         }
-        var text = "{\"events\":["
+        body.append(contentsOf: "{\"events\":[".utf8)
         for (i, e) in page.events.enumerated() {
-            if i > 0 { text += "," }
-            text += e.json
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: e.bytes)
         }
-        text += "],\"next\":\(page.next)}"
-        return Response.jsonText(text).withHeader("RecordOnce-Next-Position", String(page.next))
+        body.append(contentsOf: "],\"next\":\(page.next)}".utf8)
+        return Response(status: 200, headers: [HTTPHeader("Content-Type", "application/json"),
+                                               HTTPHeader("RecordOnce-Next-Position", String(page.next))],
+                        body: .bytes(body))
     }
 
     private func requireAdmin(_ request: Request) throws {

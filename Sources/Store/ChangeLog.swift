@@ -1,3 +1,4 @@
+import CLibPQ
 import Foundation
 
 /// A change to append to the log (the position and time are assigned when it is written).
@@ -28,6 +29,9 @@ public struct NewChangeEvent: Sendable {
 }
 
 /// A change as stored in the log.
+///
+/// The record and sources are kept as the UTF-8 bytes PostgreSQL sent (`recordBytes`,
+/// `sourcesBytes`): the feed projects records on their bytes and never needs them as Strings.
 public struct ChangeEvent: Sendable, Equatable {
     public let position: Int64
     public let resource: String
@@ -35,9 +39,16 @@ public struct ChangeEvent: Sendable, Equatable {
     public let version: Int
     public let operation: String
     public let changedFields: [String]
-    public let record: String
-    public let sources: String
+    /// The record after the change as JSON text (UTF-8), as PostgreSQL printed it.
+    public let recordBytes: [UInt8]
+    /// The sources array as JSON text (UTF-8).
+    public let sourcesBytes: [UInt8]
     public let time: Date
+
+    /// The record after the change, as JSON text.
+    public var record: String { String(decoding: recordBytes, as: UTF8.self) }
+    /// The sources of the changed values, as JSON text (an array).
+    public var sources: String { String(decoding: sourcesBytes, as: UTF8.self) }
 }
 
 /// The change log: the feed's outbox, gap-free and in commit order.
@@ -100,18 +111,80 @@ public enum ChangeLog {
                    l.sources::text AS sources, l.created_at
             FROM change_log l WHERE l.position > $1 ORDER BY l.position LIMIT $2
             """, [position, limit])
-        return try result.rows.map { row in
-            return ChangeEvent(position: try row.decode(Int64.self, "position"),
-                               resource: try row.decode(String.self, "resource"),
-                               entityID: try row.decode(String.self, "entity_id"),
-                               version: try row.decode(Int.self, "version"),
-                               operation: try row.decode(String.self, "operation"),
-                               changedFields: PostgresTextArray.parse(try row.decode(String.self, "changed_fields")),
-                               record: try row.decode(String.self, "record"),
-                               sources: try row.decode(String.self, "sources"),
-                               time: try row.decode(Date.self, "created_at"))
-        }
+        return try decodeEvents(result)
     }
+
+    /// Decodes the rows of `read` straight from libpq's buffers: no `String(cString:)` (which
+    /// validates every cell as UTF-8 again) per cell; the record and sources stay bytes. Values
+    /// that repeat from row to row (resource, operation, changed fields, commit time: a writer's
+    /// batch shares them) are decoded once and reused.
+    static func decodeEvents(_ result: QueryResult) throws -> [ChangeEvent] {
+        let r = result.result
+        var events: [ChangeEvent] = []
+        events.reserveCapacity(result.count)
+        var lastResource: (bytes: [UInt8], value: String) = ([], "")
+        var lastFields: (bytes: [UInt8], value: [String]) = ([], [])
+        var lastTime: (bytes: [UInt8], value: Date) = ([], Date(timeIntervalSince1970: 0))
+        func cell(_ row: Int32, _ column: Int32, _ name: String) throws -> UnsafeRawBufferPointer {
+            guard PQgetisnull(r, row, column) == 0, let p = PQgetvalue(r, row, column) else {
+                throw PostgresError(kind: .decoding, message: "column \(name) is NULL")
+            }
+            return UnsafeRawBufferPointer(start: p, count: Int(PQgetlength(r, row, column)))
+        }
+        func integer(_ b: UnsafeRawBufferPointer, _ name: String) throws -> Int64 {
+            var v: Int64 = 0
+            var negative = false
+            var i = 0
+            if i < b.count, b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+            guard i < b.count else { throw PostgresError(kind: .decoding, message: "column \(name) does not decode as an integer") }
+            while i < b.count {
+                let d = b[i]
+                guard d >= 48 && d <= 57 else { throw PostgresError(kind: .decoding, message: "column \(name) does not decode as an integer") }
+                v = v &* 10 &+ Int64(d - 48)
+                i += 1
+            }
+            return negative ? -v : v
+        }
+        func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+            guard a.count == b.count else { return false }
+            if a.isEmpty { return true }
+            return a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }
+        }
+        for row in 0..<Int32(result.count) {
+            let position = try integer(try cell(row, 0, "position"), "position")
+            let resourceBytes = try cell(row, 1, "resource")
+            if !same(lastResource.bytes, resourceBytes) || lastResource.bytes.isEmpty {
+                lastResource = (Array(resourceBytes), String(decoding: resourceBytes, as: UTF8.self))
+            }
+            let entityID = String(decoding: try cell(row, 2, "entity_id"), as: UTF8.self)
+            let version = Int(try integer(try cell(row, 3, "version"), "version"))
+            let operationBytes = try cell(row, 4, "operation")
+            let operation: String
+            if same(Self.created, operationBytes) { operation = "created" }
+            else if same(Self.updated, operationBytes) { operation = "updated" }
+            else if same(Self.deleted, operationBytes) { operation = "deleted" }
+            else { operation = String(decoding: operationBytes, as: UTF8.self) }
+            let fieldsBytes = try cell(row, 5, "changed_fields")
+            if !same(lastFields.bytes, fieldsBytes) || lastFields.bytes.isEmpty {
+                lastFields = (Array(fieldsBytes), PostgresTextArray.parse(String(decoding: fieldsBytes, as: UTF8.self)))
+            }
+            let record = Array(try cell(row, 6, "record"))
+            let sources = Array(try cell(row, 7, "sources"))
+            let timeBytes = try cell(row, 8, "created_at")
+            if !same(lastTime.bytes, timeBytes) || lastTime.bytes.isEmpty {
+                guard let time = Date(postgresText: String(decoding: timeBytes, as: UTF8.self)) else {
+                    throw PostgresError(kind: .decoding, message: "column created_at does not decode as Date")
+                }
+                lastTime = (Array(timeBytes), time)
+            }
+            events.append(ChangeEvent(position: position, resource: lastResource.value, entityID: entityID, version: version,
+                                      operation: operation, changedFields: lastFields.value, recordBytes: record,
+                                      sourcesBytes: sources, time: lastTime.value))
+        }
+        return events
+    }
+
+    static let created = Array("created".utf8), updated = Array("updated".utf8), deleted = Array("deleted".utf8)
 
     /// The last position written (0 for an empty log).
     public static func head(_ connection: PostgresConnection) throws -> Int64 {
