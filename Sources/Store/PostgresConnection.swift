@@ -27,8 +27,11 @@ public final class PostgresConnection: @unchecked Sendable {
         // pump's read crossed jit_above_cost (100,000) and every pump round spent ~60 ms
         // compiling the same query until autovacuum's ANALYZE ran (the latency step after ~25 s
         // in issue 15). Compiling never pays back for queries that run in a few milliseconds.
-        let settings = PQexec(conn, "SET jit = off")
-        PQclear(settings)
+        // An operator who sets jit explicitly (PGOPTIONS="-c jit=on") keeps that setting.
+        if !(ProcessInfo.processInfo.environment["PGOPTIONS"] ?? "").contains("jit") {
+            let settings = PQexec(conn, "SET jit = off")
+            PQclear(settings)
+        }
     }
 
     deinit { PQfinish(conn) }
