@@ -29,7 +29,7 @@ let package = Package(
         // PostgreSQL: libpq wrapper, pool, migrations, embedded cluster.
         .target(name: "Store", dependencies: ["CLibPQ", "CSystem", "Telemetry"], swiftSettings: strict),
         // HTTP server on libmicrohttpd: router, JSON helpers, streaming, errors.
-        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "Telemetry"], swiftSettings: strict),
+        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "CSystem", "Telemetry"], swiftSettings: strict),
         // JSON5 / JSON values with source positions (configuration files, mapping files, fast record parsing).
         .target(name: "JSON5", swiftSettings: strict),
         // The canonical catalog: resources, fields, code tables, identifier rules (pure).

@@ -115,6 +115,18 @@ static inline ssize_t ro_mhd_content_reader_end_of_stream(void) {
     return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
+/* MHD_CONTENT_READER_END_WITH_ERROR, likewise: ends the response by closing the connection. */
+static inline ssize_t ro_mhd_content_reader_end_with_error(void) {
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* The connection's socket (non-blocking in MHD's epoll mode), for streams that write to it
+   directly while the connection is suspended; -1 if unknown. */
+static inline int ro_mhd_connection_socket(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : (int)info->connect_fd;
+}
+
 /* ---- TLS certificates (GnuTLS, the TLS library Debian's libmicrohttpd is built with) ---- */
 
 /* A certificate chain and its private key, loaded once and handed to GnuTLS at each handshake. */

@@ -13,6 +13,11 @@ import Telemetry
 /// `id: <position>` frames. A stream behind the tail (a reconnect with an old Last-Event-ID)
 /// catches up from the database in chunks. A heartbeat comment goes to every stream when idle,
 /// which also reveals clients that left; paused or removed subscriptions are closed then.
+///
+/// Streams write to their sockets directly (`ResponseStream(writesDirectly:)`, plain HTTP): a
+/// round's frames are sent by one worker per core, each frame array shared by every stream of a
+/// subscription at one cursor (no copy per stream). Previous versions of entities, which
+/// area-changing updates need, are read once for all subscriptions (`PreviousRecordCache`).
 public final class FeedStreams: @unchecked Sendable {
     final class Client: @unchecked Sendable {
         let id: Int
@@ -59,6 +64,13 @@ public final class FeedStreams: @unchecked Sendable {
     private var tail: [ParsedChange] = []
     private var observer: Int?
     private var heartbeat: (any DispatchSourceTimer)?
+    /// Previous entity versions, shared by the projectors of every stream.
+    let previousRecords = PreviousRecordCache()
+    /// Workers that send one round's frames (one per core).
+    let writers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Whether streams write to their sockets directly; `RECORDONCE_SSE_DIRECT=off` sends through
+    /// the HTTP server's threads instead (to compare, or if a network path misbehaves with it).
+    let writesDirectly = ProcessInfo.processInfo.environment["RECORDONCE_SSE_DIRECT"] != "off"
 
     public init(reader: FeedReader, notifier: ChangeNotifier, logger: Logger, tailCapacity: Int = 20_000,
                 heartbeatInterval: Double = 15) {
@@ -91,11 +103,13 @@ public final class FeedStreams: @unchecked Sendable {
 
     /// Opens a stream for a subscriber that continues after `cursor`.
     public func open(_ subscription: Subscription, after cursor: Int64) -> ResponseStream {
-        let stream = ResponseStream()
+        let stream = ResponseStream(writesDirectly: writesDirectly)
         stream.write("retry: 2000\n\n")
+        let base = reader.projector(for: subscription)
+        let projector = EventProjector(scope: base.scope, previousRecord: previousRecords.sharing(base.previousRecord))
         let client = lock.withLock { () -> Client in
             nextID += 1
-            let c = Client(id: nextID, subscription: subscription, projector: reader.projector(for: subscription),
+            let c = Client(id: nextID, subscription: subscription, projector: projector,
                            stream: stream, cursor: cursor)
             clients[c.id] = c
             return c
@@ -173,9 +187,19 @@ public final class FeedStreams: @unchecked Sendable {
             let entries = deliveries.values.flatMap { $0.values.compactMap(\.audit) }
             if !entries.isEmpty { try reader.pool.withConnection { try AuditLog.append(entries, in: $0) } }
             for (client, delivery) in batches {
-                if !delivery.frame.isEmpty { client.stream.write(delivery.frame) }
                 client.cursor = delivery.next
                 if delivery.next < head { again = true }
+            }
+            // Each write is a send system call on the stream's socket: spread them over the cores.
+            let sends = batches
+            let workers = sends.count >= 64 ? writers : 1
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var i = worker
+                while i < sends.count {
+                    let (client, delivery) = sends[i]
+                    if !delivery.frame.isEmpty { client.stream.write(delivery.frame) }
+                    i += workers
+                }
             }
         } catch {
             logger.warning("feed stream round failed; retrying", ["error": String(describing: error)])

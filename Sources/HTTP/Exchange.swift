@@ -21,6 +21,8 @@ final class Exchange {
     var completion: ResponseCompletion?
     /// Whether the final response was queued (and counted in the metrics).
     var answered = false
+    /// The request's protocol version as MHD read it ("HTTP/1.1").
+    var httpVersion = ""
 
     init(method: HTTPMethod, rawPath: String, headers: HTTPHeaders, bodyLimit: Int) {
         self.method = method
@@ -54,5 +56,17 @@ final class Exchange {
     /// away so that it can still answer 413; beyond this it closes the connection.
     static func discardAllowance(for limit: Int) -> Int {
         max(limit, 1 << 20) * 4
+    }
+
+    /// Whether MHD sends a body of unknown length in HTTP/1.1 chunks (libmicrohttpd 0.9.75): for
+    /// an HTTP/1.1 request unless the request or the response asks to close the connection;
+    /// otherwise the body ends when the connection closes.
+    func bodyIsChunked(responseHeaders: [HTTPHeader]) -> Bool {
+        guard httpVersion.uppercased() == "HTTP/1.1" else { return false }
+        func closes(_ value: String?) -> Bool {
+            value?.lowercased().split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "close" } ?? false
+        }
+        if closes(headers["Connection"]) { return false }
+        return !responseHeaders.contains { $0.name.lowercased() == "connection" && closes($0.value) }
     }
 }

@@ -102,11 +102,11 @@ public final class HTTPServer: @unchecked Sendable {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
                 ro_mhd_start_daemon(
                     UInt32(flags), socketAddress,
-                    { cls, connection, url, method, _, uploadData, uploadSize, requestContext in
+                    { cls, connection, url, method, version, uploadData, uploadSize, requestContext in
                         guard let cls, let connection, let url, let method, let uploadSize, let requestContext
                         else { return .NO }
                         let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
-                        return server.access(connection: connection, url: url, method: method,
+                        return server.access(connection: connection, url: url, method: method, version: version,
                                              uploadData: uploadData, uploadSize: uploadSize,
                                              requestContext: requestContext)
                     },
@@ -174,6 +174,8 @@ public final class HTTPServer: @unchecked Sendable {
         if stillOpen > 0 {
             logger.warning("HTTP server stopping with responses still being sent", ["open": String(stillOpen)])
         }
+        // Streams writing to their sockets themselves stop before MHD closes those sockets.
+        shutdown.abandonAll()
         MHD_stop_daemon(daemon)
         if listenSocket >= 0 { close(listenSocket) }
         if tls != nil { TLSCredentialRegistry.shared.remove(port: boundPortWhileStopping) }

@@ -8,10 +8,11 @@ extension HTTPServer {
     /// MHD calls this first when the headers are in (`*requestContext` is nil), then once per body
     /// chunk, then with no data to ask for the answer (again after every resume).
     func access(connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>,
-                uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
+                version: UnsafePointer<CChar>? = nil, uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
                 requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         guard let context = requestContext.pointee else {
             let exchange = begin(connection: connection, url: url, method: method)
+            exchange.httpVersion = version.map { String(cString: $0) } ?? ""
             requestContext.pointee = Unmanaged.passRetained(exchange).toOpaque()
             return earlyAnswer(exchange, connection: connection)
         }
@@ -157,7 +158,10 @@ extension HTTPServer {
                                                 .RESPMEM_MUST_COPY)
             }
         case .stream(let stream):
-            let attached = stream.attach(to: connection, finishNow: shutdown.isStopping) { [shutdown] in
+            // A stream may write to the socket itself on plain HTTP only (TLS records are MHD's).
+            let socket: Int32? = stream.writesDirectly && tls == nil ? ro_mhd_connection_socket(connection) : nil
+            let attached = stream.attach(to: connection, finishNow: shutdown.isStopping, socket: socket,
+                                         chunked: exchange.bodyIsChunked(responseHeaders: response.headers)) { [shutdown] in
                 shutdown.remove(stream)
             }
             guard attached else {

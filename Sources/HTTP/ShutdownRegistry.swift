@@ -5,6 +5,13 @@ import Foundation
 protocol ShutdownParticipant: AnyObject, Sendable {
     /// Ends the exchange soon and resumes its connection if suspended; never suspends it again.
     func shutDown()
+    /// The grace period is over and the server is about to close every connection: let go of
+    /// anything that uses the connection outside the server (a stream's socket).
+    func abandon()
+}
+
+extension ShutdownParticipant {
+    func abandon() {}
 }
 
 /// The open streams and pending deferred responses of one server, so that `stop()` can end them
@@ -65,5 +72,13 @@ final class ShutdownRegistry: @unchecked Sendable {
             if !condition.wait(until: deadline) { break }
         }
         return participants.count
+    }
+
+    /// Calls `abandon()` on every participant still registered (after `shutDownAll`).
+    func abandonAll() {
+        condition.lock()
+        let current = Array(participants.values)
+        condition.unlock()
+        for participant in current { participant.abandon() }
     }
 }

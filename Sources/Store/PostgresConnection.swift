@@ -22,6 +22,16 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         self.conn = conn
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        // No JIT compilation on the hub's sessions. The hub's statements are short OLTP queries;
+        // on a young, growing change log without statistics the planner's estimate for the feed
+        // pump's read crossed jit_above_cost (100,000) and every pump round spent ~60 ms
+        // compiling the same query until autovacuum's ANALYZE ran (the latency step after ~25 s
+        // in issue 15). Compiling never pays back for queries that run in a few milliseconds.
+        // An operator who sets jit explicitly (PGOPTIONS="-c jit=on") keeps that setting.
+        if !(ProcessInfo.processInfo.environment["PGOPTIONS"] ?? "").contains("jit") {
+            let settings = PQexec(conn, "SET jit = off")
+            PQclear(settings)
+        }
     }
 
     deinit { PQfinish(conn) }

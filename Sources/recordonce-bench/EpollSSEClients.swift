@@ -10,11 +10,18 @@ final class EpollSSEClients {
         var phase = Phase.closed
         var scanner = SSEEventScanner()
         var last: Int64 = 0
+        /// Which token (subscription) the stream uses.
+        var group = 0
     }
 
     let port: Int
     let after: Int64
-    private let request: [UInt8]
+    private let requests: [[UInt8]]
+    private var nextGroup = 0
+    /// Open streams per token (subscription), in the order of the tokens.
+    private(set) var openPerGroup: [Int]
+    /// When the last bytes arrived on any stream.
+    private(set) var lastReceivedNanoseconds: UInt64 = 0
     private let epoll: Int32
     private var connections: [Connection]
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -27,10 +34,12 @@ final class EpollSSEClients {
     private(set) var samples: [UInt64] = []
     let startNanoseconds = DispatchTime.now().uptimeNanoseconds
 
-    init(port: Int, token: String, after: Int64) throws {
+    /// Streams are spread over `tokens` in turn (stream i uses token i mod count).
+    init(port: Int, tokens: [String], after: Int64) throws {
         self.port = port
         self.after = after
-        request = SSEEventScanner.request(port: port, token: token, after: after)
+        requests = tokens.map { SSEEventScanner.request(port: port, token: $0, after: after) }
+        openPerGroup = Array(repeating: 0, count: tokens.count)
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw BenchmarkError("epoll_create1 failed: \(String(cString: strerror(errno)))") }
         var limit = rlimit()
@@ -61,15 +70,23 @@ final class EpollSSEClients {
 
     /// Reads events until `done()` is true and every open stream has reached `finalPosition()`,
     /// or `drainTimeout` seconds after `done()` became true.
-    func receive(until done: () -> Bool, base: Int64, finalPosition: () -> Int64, drainTimeout: Double) {
+    /// With several tokens (subscriptions that see different events) a stream's last event is
+    /// not known here: then it stops once nothing arrived for `quietSeconds` after `done()`.
+    func receive(until done: () -> Bool, base: Int64, finalPosition: () -> Int64, drainTimeout: Double,
+                 quietSeconds: Double = 3) {
         var drainDeadline: UInt64?
         while true {
             poll(timeoutMilliseconds: 50)
             if drainDeadline == nil, done() { drainDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(drainTimeout * 1e9) }
             guard let deadline = drainDeadline else { continue }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if requests.count > 1 {
+                if now > lastReceivedNanoseconds + UInt64(quietSeconds * 1e9) || now > deadline { return }
+                continue
+            }
             let final = finalPosition()
             let behind = connections.contains { $0.phase == .open && $0.last < final }
-            if !behind || DispatchTime.now().uptimeNanoseconds > deadline { return }
+            if !behind || now > deadline { return }
         }
     }
 
@@ -82,7 +99,8 @@ final class EpollSSEClients {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 || errno == EINPROGRESS else { close(fd); return fail(nil, "connect: " + String(cString: strerror(errno))) }
-        connections[Int(fd)] = Connection(phase: .connecting, last: after)
+        connections[Int(fd)] = Connection(phase: .connecting, last: after, group: nextGroup)
+        nextGroup = (nextGroup + 1) % requests.count
         inFlight += 1
         var event = epoll_event()
         event.events = EPOLLOUT.rawValue | EPOLLIN.rawValue
@@ -95,7 +113,7 @@ final class EpollSSEClients {
         guard let fd else { return }
         let phase = connections[Int(fd)].phase
         if phase == .connecting || phase == .requested { inFlight -= 1 }
-        if phase == .open { openCount -= 1; closedDuringRun += 1 }
+        if phase == .open { openCount -= 1; closedDuringRun += 1; openPerGroup[connections[Int(fd)].group] -= 1 }
         connections[Int(fd)].phase = .closed
         epoll_ctl(epoll, Int32(EPOLL_CTL_DEL), fd, nil)
         close(fd)
@@ -115,6 +133,7 @@ final class EpollSSEClients {
                 var length = socklen_t(MemoryLayout<Int32>.size)
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
                 guard error == 0, flags & EPOLLERR.rawValue == 0 else { fail(fd, "connect: " + String(cString: strerror(error))); continue }
+                let request = requests[connections[Int(fd)].group]
                 let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 guard sent == request.count else { fail(fd, "request not sent"); continue }
                 connections[Int(fd)].phase = .requested
@@ -135,6 +154,7 @@ final class EpollSSEClients {
         if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
         guard n > 0 else { return fail(fd, n == 0 ? "closed by the hub" : "recv: " + String(cString: strerror(errno))) }
         let micros = (now - startNanoseconds) / 1000
+        lastReceivedNanoseconds = now
         let base = after
         var last = connections[Int(fd)].last
         do {
@@ -152,6 +172,7 @@ final class EpollSSEClients {
             connections[Int(fd)].phase = .open
             inFlight -= 1
             openCount += 1
+            openPerGroup[connections[Int(fd)].group] += 1
         }
     }
 }

@@ -81,6 +81,35 @@ final class FeedBenchHub {
         return token
     }
 
+    /// Creates a subscription like `subscribe(name:)` (Person and Household of 510108) with its own
+    /// masking policies (`Resource.field` -> plain/masked/pseudonymized); returns its token.
+    func subscribe(name: String, masking: [String: String]) throws -> String {
+        var spec: [String: Any] = ["name": name, "purpose": "feed benchmark", "resources": ["Person", "Household"], "area": ["510108"]]
+        if !masking.isEmpty { spec["masking"] = masking }
+        let body = try JSONSerialization.data(withJSONObject: spec)
+        let response = try send("POST", "/v1/subscriptions", token: Self.adminToken, body: Array(body))
+        guard response.status == 201,
+              let answer = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+              let token = answer["token"] as? String else {
+            throw BenchmarkError("POST /v1/subscriptions answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+        }
+        return token
+    }
+
+    /// How many events a subscription sees after `after` (pull pages of NDJSON up to the head).
+    func countEvents(token: String, after: Int64) throws -> Int {
+        var cursor = after, count = 0
+        while true {
+            let r = try send("GET", "/v1/feed?after=\(cursor)&limit=1000&format=ndjson", token: token)
+            guard r.status == 200, let next = r.header("RecordOnce-Next-Position").flatMap({ Int64($0) }) else {
+                throw BenchmarkError("GET /v1/feed answered \(r.status)")
+            }
+            count += r.body.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+            if next <= cursor { return count }
+            cursor = next
+        }
+    }
+
     /// One request to the hub.
     func send(_ method: String, _ path: String, token: String, body: [UInt8] = [], timeout: Double = 30) throws -> HTTPClientResponse {
         var headers = [("Authorization", "Bearer " + token)]
@@ -139,4 +168,77 @@ final class FeedBenchHub {
         var loads = [Double](repeating: 0, count: 3)
         return getloadavg(&loads, 3) == 3 ? String(format: "%.2f %.2f %.2f", loads[0], loads[1], loads[2]) : "unknown"
     }
+
+    /// Autovacuum and autoanalyze runs so far over the hub's tables, and the change log's own
+    /// (pg_stat_user_tables on `connection`, which must be used by one thread at a time).
+    static func maintenanceCounts(_ connection: PostgresConnection) -> [Int] {
+        let sql = """
+            SELECT coalesce(sum(autovacuum_count), 0)::bigint AS v, coalesce(sum(autoanalyze_count), 0)::bigint AS a,
+                   coalesce(sum(autovacuum_count) FILTER (WHERE relname = 'change_log'), 0)::bigint AS cv,
+                   coalesce(sum(autoanalyze_count) FILTER (WHERE relname = 'change_log'), 0)::bigint AS ca
+            FROM pg_stat_user_tables
+            """
+        guard let row = (try? connection.query(sql))?.first else { return [-1, -1, -1, -1] }
+        return ["v", "a", "cv", "ca"].map { (try? row.decode(Int64.self, $0)).map { Int($0) } ?? -1 }
+    }
+}
+
+/// Samples, once a second while a benchmark runs, what else happened: caller-supplied counters
+/// (pushes, events received), autovacuum/autoanalyze runs, and the hub's CPU and memory. Written
+/// as tab-separated text next to the latency samples so a slowdown can be lined up with its cause.
+final class ActivitySampler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var rows: [String] = []
+    private let done = DispatchSemaphore(value: 0)
+    private(set) var rssKilobytes: [Int] = []
+
+    /// Starts sampling; `counters` returns named numbers to record each second.
+    init(hub: FeedBenchHub, start: UInt64, counters: @escaping @Sendable () -> [(String, Int)]) {
+        let header = ["second"] + counters().map(\.0) + ["autovacuum", "autoanalyze", "change_log_autovacuum",
+                                                         "change_log_autoanalyze", "hub_cpu_percent", "hub_rss_mb", "load1"]
+        rows.append(header.joined(separator: "\t"))
+        // Its own connection: the benchmark's is used by its main thread.
+        let connection = try? PostgresConnection(url: hub.databaseURL)
+        let pid = hub.processID
+        let thread = Thread { [self] in
+            var second = 1
+            var previous = ProcessUsage(pid: pid)
+            while !lock.withLock({ stopped }) {
+                let due = start + UInt64(second) * 1_000_000_000
+                let now = DispatchTime.now().uptimeNanoseconds
+                if due > now { usleep(UInt32(min(200_000, (due - now) / 1000))); continue }
+                let values = counters().map { String($0.1) }
+                let m = connection.map { FeedBenchHub.maintenanceCounts($0) } ?? [-1, -1, -1, -1]
+                let usage = ProcessUsage(pid: pid)
+                var cpu = "-"
+                if let usage, let previous, usage.at > previous.at {
+                    cpu = String(format: "%.0f", 100 * (usage.cpuSeconds - previous.cpuSeconds) / (Double(usage.at - previous.at) / 1e9))
+                }
+                previous = usage
+                var loads = [Double](repeating: 0, count: 3)
+                _ = getloadavg(&loads, 3)
+                let row = [String(second)] + values + m.map(String.init) + [cpu,
+                                                      usage.map { String($0.rssKilobytes / 1024) } ?? "-",
+                                                      String(format: "%.2f", loads[0])]
+                lock.withLock {
+                    rows.append(row.joined(separator: "\t"))
+                    if let usage { rssKilobytes.append(usage.rssKilobytes) }
+                }
+                second += 1
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Stops sampling and returns the table (header first).
+    func stop() -> [String] {
+        lock.withLock { stopped = true }
+        done.wait()
+        return lock.withLock { rows }
+    }
+
+    /// Resident memory samples so far (kB, one a second).
+    var rss: [Int] { lock.withLock { rssKilobytes } }
 }

@@ -11,7 +11,9 @@ enum FeedLatencyBenchmark {
               B/N s, never two in flight); prints p50/p90/p99/max of push-accepted-to-event-received.
               Defaults: --rate 1000 --batch 10 --seconds 30 --warmup 3 (pushes in the first S seconds
               are not counted), --work /tmp/recordonce-bench-feed. --samples FILE writes every event's
-              delay as tab-separated text.
+              delay as tab-separated text (position, seconds since the first push, delay ms) and
+              FILE.activity one line per second (pushes, records, events received, autovacuum and
+              autoanalyze runs, hub CPU and RSS, load); plot both with scripts/plot-feed-latency.py.
     """
 
     static func run(_ args: [String]) throws -> Int32 {
@@ -32,6 +34,12 @@ enum FeedLatencyBenchmark {
         FeedBenchmark.progress("latency: pushing \(rate) records/s in batches of \(batch) for \(Int(seconds)) s")
         let pusher = FeedPusher(hub: hub, recordsPerSecond: rate, batch: batch)
         let started = DispatchTime.now().uptimeNanoseconds
+        let samplesPath = MappingBenchmark.option(args, "samples")
+        let activity = samplesPath.map { _ in
+            ActivitySampler(hub: hub, start: started) {
+                [("pushes", pusher.accepted.count), ("records", pusher.recordCount), ("events_received", subscriber.received.count)]
+            }
+        }
         pusher.start(seconds: seconds, seed: 42)
         try pusher.wait()
         let pushSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -53,15 +61,19 @@ enum FeedLatencyBenchmark {
         }
         var roundTrips = pushes.map(\.roundTripMicroseconds)
         let pushTimes = DelaySummary(microseconds: &roundTrips)
-        if let path = MappingBenchmark.option(args, "samples") {
-            // One line per event: position, ms after the first push was accepted, delay in ms (for plots).
-            let first = pushes.first?.acceptedNanoseconds ?? started
-            var text = "position\treceived_ms\tdelay_ms\n"
+        if let path = samplesPath {
+            // One line per event: position, seconds since the pushing started, delay in ms (for plots).
+            var text = "position\tseconds\tdelay_ms\n"
+            text.reserveCapacity(received.count * 32)
             for (position, at) in received {
                 guard let k = FeedPusher.push(containing: position - base, in: pushes) else { continue }
-                text += "\(position)\t\(Double(Int64(at) - Int64(first)) / 1e6)\t\(Double(Int64(at) - Int64(pushes[k].acceptedNanoseconds)) / 1e6)\n"
+                text += "\(position)\t" + String(format: "%.3f", Double(Int64(at) - Int64(started)) / 1e9) + "\t"
+                    + String(format: "%.2f", Double(Int64(at) - Int64(pushes[k].acceptedNanoseconds)) / 1e6) + "\n"
             }
             try text.write(toFile: path, atomically: true, encoding: .utf8)
+            if let rows = activity?.stop() {
+                try (rows.joined(separator: "\n") + "\n").write(toFile: path + ".activity", atomically: true, encoding: .utf8)
+            }
         }
         let distinct = Set(received.map(\.position)).count
         let summary = DelaySummary(microseconds: &delays)

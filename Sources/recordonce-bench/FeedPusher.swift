@@ -46,7 +46,9 @@ final class FeedPusher: @unchecked Sendable {
             var cumulative: Int64 = 0
             while !lock.withLock({ stopRequested }) {
                 let due = start + UInt64(Double(sent) * interval * 1e9)
-                guard due < end else { break }
+                // Stop at the end of the window also when the hub could not keep up with the schedule
+                // (the achieved rate is then below the asked one, and the run does not stretch).
+                guard due < end, DispatchTime.now().uptimeNanoseconds < end else { break }
                 let now = DispatchTime.now().uptimeNanoseconds
                 if due > now { usleep(UInt32((due - now) / 1000)) }
                 let body = generator.answer(count: batch)
