@@ -424,7 +424,7 @@ import Testing
             r.map { $0 ?? "NULL" }.joined(separator: " ")
         }
         // Change events: gap-free positions up to the head, and per entity its events in commit order.
-        let positions = try rows("SELECT position::text FROM change_log ORDER BY position").map { Int64($0[0]!)! }
+        let positions = try rows("SELECT l.position::text FROM change_log l ORDER BY l.position").map { Int64($0[0]!)! }
         let head = try ChangeLog.head(c)
         var gaps: [String] = []
         if positions != Array(stride(from: Int64(1), through: head, by: 1)) {
