@@ -21,10 +21,10 @@ struct BatchWriter {
     private var landedBefore = Set<LandingKey>()
     private var rejects: [(key: String?, position: String, issues: String, record: String?, fingerprint: [UInt8])] = []
     /// Entities given a new version by this writer, with their record (for the blocking-key index).
-    private var written: [(id: String, resource: String, record: String)] = []
+    private var written: [(id: String, resource: String, record: String, match: MatchIndex.MatchData?)] = []
     /// Per entry of `written`, its values and blocking keys (nil: its resource has no match
     /// rules), worked out once for the index and for open cases alike.
-    private var writtenMatch: [(values: [String: String], blocks: [(rule: String, hash: String)])?] = []
+    private var writtenMatch: [MatchIndex.MatchData?] = []
     /// How many entries of `written` have their blocking keys in match_keys.
     private var keyedCount = 0
     /// Entities this writer created whose blocking keys are not written yet: they have none to delete.
@@ -246,6 +246,8 @@ struct BatchWriter {
         let provenance: String
         /// The change event's sources: each source of a changed value with the fields it gave.
         let sources: String
+        /// A first version's match data, when it was worked out with the batch.
+        var match: MatchIndex.MatchData? = nil
         /// What each observation was, for the record-once counters.
         var kinds: [(field: String, kind: ObservationKind)] = []
         /// A first version from one record: each of its fields is a new fact.
@@ -353,7 +355,7 @@ struct BatchWriter {
         try tally.write(department: acting.department, in: connection)
         result.versionsWritten += all.count
         result.conflicts += opened.count
-        written += all.map { ($0.id, $0.merged.resource, $0.merged.record) }
+        written += all.map { ($0.id, $0.merged.resource, $0.merged.record, $0.merged.match) }
         createdUnkeyed.formUnion(writes.map(\.id))
         // Events in the batch's key order, the same order however the batch raced.
         return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
@@ -477,7 +479,8 @@ struct BatchWriter {
         if current.isEmpty, observations.count == 1, !observations[0].record.fields.isEmpty {
             let first = observations[0].first ?? GoldenRecordCodec.firstVersion(observations[0].record, provenance: observations[0].provenance)
             let merged = Merged(resource: resource, key: key, previousVersion: version, changed: first.changed,
-                                record: first.record, provenance: first.provenance, sources: first.sources, newFacts: first.changed)
+                                record: first.record, provenance: first.provenance, sources: first.sources, match: first.match,
+                                newFacts: first.changed)
             return Outcome(merged: merged, kinds: [], retired: [], fields: [:], sent: [:])
         }
         var seen: [Observation] = []
@@ -695,10 +698,7 @@ extension BatchWriter {
     private mutating func workOutMatchData() {
         while writtenMatch.count < written.count {
             let w = written[writtenMatch.count]
-            writtenMatch.append(rules.matchers[w.resource].map { matcher in
-                let values = MatchIndex.values(json: w.record)
-                return (values, MatchIndex.blocks(matcher, resource: w.resource, values: values))
-            })
+            writtenMatch.append(w.match ?? rules.matchers[w.resource].map { MatchIndex.matchData($0, resource: w.resource, json: w.record) })
         }
     }
 
@@ -715,7 +715,9 @@ extension BatchWriter {
         for (i, w) in written.enumerated() where ids.contains(w.id) { entries.append((w.id, w.resource, writtenMatch[i]!.blocks)) }
         let deleting = ids.filter { !createdUnkeyed.contains($0) }
         createdUnkeyed.subtract(ids)
-        try MatchIndex.replace(entries, deleting: Array(deleting), in: connection)
+        // Every entity in `ids` was created or locked by this transaction, and those that can
+        // have keys are being deleted: nothing can conflict.
+        try MatchIndex.replace(entries, deleting: Array(deleting), exclusive: true, in: connection)
     }
 
     /// An open case whose source record came again, now with a usable key, is settled by it: the

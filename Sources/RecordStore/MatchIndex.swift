@@ -30,6 +30,15 @@ enum MatchIndex {
         return out
     }
 
+    /// A record's values (as `values(json:)` reads them) and its blocking keys as stored.
+    typealias MatchData = (values: [String: String], blocks: [(rule: String, hash: String)])
+
+    /// The match data of a stored golden record's JSON.
+    static func matchData(_ matcher: Matcher, resource: String, json: String) -> MatchData {
+        let values = values(json: json)
+        return (values, blocks(matcher, resource: resource, values: values))
+    }
+
     /// Blocking keys as stored: (rule name, hashed key).
     static func blocks(_ matcher: Matcher, resource: String, values: [String: String]) -> [(rule: String, hash: String)] {
         matcher.blockingKeys(values).map { ($0.rule, Secrets.hex(Secrets.sha256(resource + "\u{1F}" + $0.key))) }
@@ -44,8 +53,12 @@ enum MatchIndex {
 
     /// Writes these entities' blocking keys, after removing the old keys of `deleting` (an entity
     /// created in this very transaction has none, so a batch of new ones deletes nothing).
+    /// `exclusive`: the caller holds the rows of every entity in `entries` locked (or created
+    /// them in this transaction) and every one that may have keys is in `deleting`, so no row
+    /// can exist already: the keys go in by COPY (duplicates within `entries` are dropped here)
+    /// instead of an INSERT that checks each for a conflict.
     static func replace(_ entries: [(id: String, resource: String, blocks: [(rule: String, hash: String)])], deleting: [String],
-                        in c: PostgresConnection) throws {
+                        exclusive: Bool = false, in c: PostgresConnection) throws {
         if !deleting.isEmpty {
             try c.execute("DELETE FROM match_keys WHERE entity_id = ANY($1::uuid[])", [deleting])
         }
@@ -54,6 +67,15 @@ enum MatchIndex {
             for b in e.blocks { ids.append(e.id); resources.append(e.resource); hashes.append(b.hash) }
         }
         guard !ids.isEmpty else { return }
+        if exclusive {
+            var seen = Set<String>()
+            try c.copyIn("COPY match_keys (resource, block, entity_id) FROM STDIN") { w in
+                for i in ids.indices where seen.insert(resources[i] + "\u{1F}" + hashes[i] + "\u{1F}" + ids[i]).inserted {
+                    try w.appendRow([resources[i], hashes[i], ids[i]])
+                }
+            }
+            return
+        }
         try c.execute("""
             INSERT INTO match_keys (resource, block, entity_id)
             SELECT r, b, e FROM unnest($1::text[], $2::text[], $3::uuid[]) AS u(r, b, e) ON CONFLICT DO NOTHING

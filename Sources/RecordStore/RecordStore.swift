@@ -174,7 +174,11 @@ public struct PreparedBatch: Sendable {
             guard !result.rejected, !result.skipped else { continue }
             let provenance = FieldProvenance(adapter: adapter.id, department: adapter.department, sourceKey: prepared[i].key,
                                              mappingID: plan.id, mappingVersion: plan.version, observedAt: observedAt)
-            prepared[i].firstVersions = result.records.map { GoldenRecordCodec.firstVersion($0, provenance: provenance) }
+            prepared[i].firstVersions = result.records.map { record in
+                var first = GoldenRecordCodec.firstVersion(record, provenance: provenance)
+                first.match = rules.matchers[record.resource].map { MatchIndex.matchData($0, resource: record.resource, json: first.record) }
+                return first
+            }
         }
     }
 }
@@ -185,4 +189,7 @@ struct FirstVersion: Sendable {
     let provenance: String
     let sources: String
     let changed: [String]
+    /// Its values and blocking keys when its resource has match rules, worked out while the
+    /// batch is prepared (off the writer's thread); nil: none, or left to the writer.
+    var match: MatchIndex.MatchData? = nil
 }
