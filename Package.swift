@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "SourceFormatsTests", dependencies: ["SourceFormats"], swiftSettings: strict),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Telemetry"], swiftSettings: strict),
-        .testTarget(name: "FeedTests", dependencies: ["Feed", "Catalog", "JSON5", "Secrets"], swiftSettings: strict),
+        .testTarget(name: "FeedTests", dependencies: ["Feed", "Catalog", "JSON5", "Secrets", "Store"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Telemetry"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Store", "Hub", "HTTP", "HTTPClient", "Telemetry", "RecordStore", "Adapters", "Feed", "Mapping", "SourceFormats", "Secrets", "DemoDepartments", "Catalog"], swiftSettings: strict),
     ]

@@ -62,11 +62,9 @@ public final class FeedReader: Sendable {
         /// Projects one chunk; false when the page is done.
         func consume(_ raw: [ChangeEvent]) throws -> Bool {
             lastReadWasFull = raw.count == chunk
-            for change in ParsedChange.parse(raw) {
-                if let projected = try projector.project(change) {
-                    out.append(projected)
-                }
-                next = change.position
+            for (i, projected) in try Self.project(raw, projector).enumerated() {
+                if let projected { out.append(projected) }
+                next = raw[i].position
                 if out.count == limit { return false }
             }
             scanned += raw.count
@@ -86,6 +84,25 @@ public final class FeedReader: Sendable {
         // connection, while this page is audited and sent.
         if lastReadWasFull { readAhead.start(after: next, limit: firstChunk, pool: readPool) }
         return FeedPage(events: out, next: next)
+    }
+
+    /// Events below this many are projected on the calling thread.
+    static let parallelProjectionMinimum = 256
+
+    /// Each event of a chunk parsed and projected (nil: not for this subscriber), in log order.
+    /// A large chunk is split over the cores: a subscriber catching up waits for its page's
+    /// projection, which is the hub's own work per event (the read is ahead, the client and the
+    /// database are idle meanwhile).
+    static func project(_ raw: [ChangeEvent], _ projector: EventProjector) throws -> [ProjectedEvent?] {
+        let workers = raw.count >= parallelProjectionMinimum ? min(ProjectedSlices.cores, raw.count / (parallelProjectionMinimum / 2)) : 1
+        if workers <= 1 { return try ParsedChange.parse(raw).map { try projector.project($0) } }
+        let slices = ProjectedSlices(count: workers)
+        let size = (raw.count + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let range = (w * size)..<min(raw.count, (w + 1) * size)
+            slices.set(w, Result { try ParsedChange.parse(Array(raw[range])).map { try projector.project($0) } })
+        }
+        return try slices.joined()
     }
 
     /// Records that `events` were disclosed to the projector's subscriber.
@@ -262,5 +279,23 @@ final class LogReadAhead: @unchecked Sendable {
             let events = try? pool.withConnection { try ChangeLog.read(after: after, limit: limit, from: $0) }
             slot.finish(events)
         }
+    }
+}
+
+/// The projected slices of one chunk, filled by concurrent workers (each writes its own slot).
+final class ProjectedSlices: @unchecked Sendable {
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    private let lock = NSLock()
+    private var results: [Result<[ProjectedEvent?], any Error>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<[ProjectedEvent?], any Error>) { lock.withLock { results[index] = result } }
+
+    /// The slices in order; the first error if a worker failed.
+    func joined() throws -> [ProjectedEvent?] {
+        var out: [ProjectedEvent?] = []
+        for r in lock.withLock({ results }) { out.append(contentsOf: try r!.get()) }
+        return out
     }
 }

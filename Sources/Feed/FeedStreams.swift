@@ -167,14 +167,7 @@ public final class FeedStreams: @unchecked Sendable {
                     events = page.events
                     next = page.next
                 }
-                var frame = ""
-                frame.reserveCapacity(events.count * 512)
-                for e in events {
-                    frame += "id: \(e.position)\ndata: "
-                    frame += e.json
-                    frame += "\n\n"
-                }
-                let delivery = Delivery(events: events, next: next, frame: Array(frame.utf8),
+                let delivery = Delivery(events: events, next: next, frame: Self.frames(events),
                                         audit: events.isEmpty ? nil : AuditEntry.events(events, scope: client.projector.scope, channel: .stream))
                 deliveries[client.projectionKey, default: [:]][client.cursor] = delivery
                 batches.append((client, delivery))
@@ -207,6 +200,22 @@ public final class FeedStreams: @unchecked Sendable {
             return
         }
         if again { schedulePump() }
+    }
+
+    /// `id: <position>` / `data: <event>` frames, written from each event's bytes.
+    static func frames(_ events: [ProjectedEvent]) -> [UInt8] {
+        var size = 0
+        for e in events { size += e.bytes.count + 32 }
+        var frame: [UInt8] = []
+        frame.reserveCapacity(size)
+        for e in events {
+            frame.append(contentsOf: "id: ".utf8)
+            frame.append(contentsOf: String(e.position).utf8)
+            frame.append(contentsOf: "\ndata: ".utf8)
+            frame.append(contentsOf: e.bytes)
+            frame.append(contentsOf: "\n\n".utf8)
+        }
+        return frame
     }
 
     /// Reads events past the tail up to the head, and drops the oldest beyond the capacity.

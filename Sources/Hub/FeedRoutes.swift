@@ -129,7 +129,7 @@ public struct FeedRoutes: Sendable {
         let subscription = try subscriber(request)
         let after = try int64(request, "after", default: 0)
         let limit = try int64(request, "limit", default: 100)
-        guard (1...1000).contains(limit) else { throw HTTPError.badRequest("limit must be between 1 and 1000", code: "invalid_argument") }
+        guard (1...10_000).contains(limit) else { throw HTTPError.badRequest("limit must be between 1 and 10000", code: "invalid_argument") }
         let waitText = request.query["wait"] ?? "0"
         guard let wait = Double(waitText), wait >= 0, wait <= Self.maxWait else {
             throw HTTPError.badRequest("wait must be between 0 and \(Int(Self.maxWait)) seconds", code: "invalid_argument")
