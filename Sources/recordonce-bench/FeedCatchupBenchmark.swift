@@ -11,12 +11,12 @@ enum FeedCatchupBenchmark {
               the store's writers append them; not through the hub), then read them all as one
               subscriber: GET /v1/feed?after=&limit=P&format=ndjson pages, and an SSE stream from 0.
               Reference: the same rows with libpq, the hub's read query (ChangeLog.read, pages of P)
-              and a plain SELECT (pages of 10,000). Defaults: --events 200000 --page 1000.
+              and a plain SELECT (pages of 10,000). Defaults: --events 200000 --page 10000 (the most a pull page may hold).
     """
 
     static func run(_ args: [String]) throws -> Int32 {
         let total = try FeedBenchmark.count(args, "events", default: 200_000)
-        let page = try FeedBenchmark.count(args, "page", default: 1000)
+        let page = try FeedBenchmark.count(args, "page", default: 10_000)
         let hub = try FeedBenchmark.startHub(args)
         defer { hub.stop() }
         let token = try hub.subscribe(name: "catchup")
