@@ -36,7 +36,8 @@ public struct AuditEntry: Sendable, Equatable {
     /// The entry for a page of projected events sent to a subscriber.
     public static func events(_ events: [ProjectedEvent], scope: SubscriptionScope, channel: Channel) -> AuditEntry {
         var ids: [String] = []
-        var seen = Set<String>()
+        ids.reserveCapacity(events.count)
+        var seen = Set<String>(minimumCapacity: events.count)
         var fields: [String] = []
         var seenFields = Set<String>()
         var previousFields: [String] = []

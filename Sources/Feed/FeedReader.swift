@@ -62,10 +62,14 @@ public final class FeedReader: Sendable {
         /// Projects one chunk; false when the page is done.
         func consume(_ raw: [ChangeEvent]) throws -> Bool {
             lastReadWasFull = raw.count == chunk
-            for (i, projected) in try Self.project(raw, projector).enumerated() {
-                if let projected { out.append(projected) }
-                next = raw[i].position
-                if out.count == limit { return false }
+            var i = 0
+            for slice in try Self.projectSlices(raw, projector) {
+                for projected in slice {
+                    if let projected { out.append(projected) }
+                    next = raw[i].position
+                    i += 1
+                    if out.count == limit { return false }
+                }
             }
             scanned += raw.count
             if raw.count < chunk { return false }
@@ -94,15 +98,24 @@ public final class FeedReader: Sendable {
     /// projection, which is the hub's own work per event (the read is ahead, the client and the
     /// database are idle meanwhile).
     static func project(_ raw: [ChangeEvent], _ projector: EventProjector) throws -> [ProjectedEvent?] {
+        try projectSlices(raw, projector).flatMap { $0 }
+    }
+
+    /// `project`'s answer as the workers' slices, in order (not copied into one array).
+    static func projectSlices(_ raw: [ChangeEvent], _ projector: EventProjector) throws -> [[ProjectedEvent?]] {
         let workers = raw.count >= parallelProjectionMinimum ? min(ProjectedSlices.cores, raw.count / (parallelProjectionMinimum / 2)) : 1
-        if workers <= 1 { return try ParsedChange.parse(raw).map { try projector.project($0) } }
+        @Sendable func projected(_ changes: [ParsedChange]) throws -> [ProjectedEvent?] {
+            var memo = ProjectionMemo()
+            return try changes.map { try projector.project($0, memo: &memo) }
+        }
+        if workers <= 1 { return [try projected(ParsedChange.parse(raw))] }
         let slices = ProjectedSlices(count: workers)
         let size = (raw.count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let range = (w * size)..<min(raw.count, (w + 1) * size)
-            slices.set(w, Result { try ParsedChange.parse(Array(raw[range])).map { try projector.project($0) } })
+            slices.set(w, Result { try projected(ParsedChange.parse(raw[range])) })
         }
-        return try slices.joined()
+        return try slices.inOrder()
     }
 
     /// Records that `events` were disclosed to the projector's subscriber.
@@ -293,9 +306,7 @@ final class ProjectedSlices: @unchecked Sendable {
     func set(_ index: Int, _ result: Result<[ProjectedEvent?], any Error>) { lock.withLock { results[index] = result } }
 
     /// The slices in order; the first error if a worker failed.
-    func joined() throws -> [ProjectedEvent?] {
-        var out: [ProjectedEvent?] = []
-        for r in lock.withLock({ results }) { out.append(contentsOf: try r!.get()) }
-        return out
+    func inOrder() throws -> [[ProjectedEvent?]] {
+        try lock.withLock({ results }).map { try $0!.get() }
     }
 }

@@ -156,8 +156,9 @@ public final class FeedStreams: @unchecked Sendable {
                     // Positions are gap-free, so the first event after the cursor is at a known index.
                     var i = max(0, min(tail.count, Int(client.cursor + 1 - tailStart)))
                     var scanned = 0
+                    var memo = ProjectionMemo()
                     while i < tail.count && events.count < roundLimit && scanned < 50 * roundLimit {
-                        if let p = try client.projector.project(tail[i]) { events.append(p) }
+                        if let p = try client.projector.project(tail[i], memo: &memo) { events.append(p) }
                         next = tail[i].position
                         i += 1
                         scanned += 1

@@ -35,7 +35,7 @@ public struct ParsedChange: Sendable {
     }
 
     /// Changes as read from the log; events committed together share their time, formatted once.
-    public static func parse(_ events: [ChangeEvent]) -> [ParsedChange] {
+    public static func parse(_ events: some Collection<ChangeEvent>) -> [ParsedChange] {
         var out: [ParsedChange] = []
         out.reserveCapacity(events.count)
         var last: (Date, String)?

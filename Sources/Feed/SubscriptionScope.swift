@@ -4,8 +4,9 @@ import Foundation
 /// A subscription compiled against the catalog: per resource, each field's policy, the area
 /// fields, and the pseudonym key. Built once per subscription and reused for every event.
 public struct SubscriptionScope: Sendable {
-    /// What the subscriber may see of one resource.
-    public struct ResourceScope: Sendable {
+    /// What the subscriber may see of one resource. A class: every event projected looks its
+    /// resource's scope up, and copying a struct of six references retained each of them.
+    public final class ResourceScope: Sendable {
         public let name: String
         /// The CloudEvents type segment (`Person` -> `person`, `SubsistenceAllowance` -> `subsistence_allowance`).
         public let typeName: String
@@ -15,6 +16,9 @@ public struct SubscriptionScope: Sendable {
         public let areaFields: [String]
         /// The disclosed fields by their names' UTF-8 (projection on record bytes).
         let table: FieldTable
+        /// The names of the fields disclosed under any policy but omitted (`discloses`, asked
+        /// for every changed field of every event: without copying a catalog `Field`).
+        let disclosed: Set<String>
 
         init(name: String, typeName: String, policies: [String: (policy: FieldPolicy, field: Field)], areaFields: [String]) {
             self.name = name
@@ -22,13 +26,11 @@ public struct SubscriptionScope: Sendable {
             self.policies = policies
             self.areaFields = areaFields
             table = FieldTable(policies)
+            disclosed = Set(policies.filter { $0.value.policy != .omitted }.keys)
         }
 
         /// Whether the subscriber sees something of `field` (any policy but omitted).
-        public func discloses(_ field: String) -> Bool {
-            guard let p = policies[field] else { return false }
-            return p.policy != .omitted
-        }
+        public func discloses(_ field: String) -> Bool { disclosed.contains(field) }
     }
 
     public let subscriptionID: String

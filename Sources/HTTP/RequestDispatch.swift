@@ -152,6 +152,17 @@ extension HTTPServer {
         }
         let mhdResponse: OpaquePointer?
         switch response.body {
+        case .bytes(let bytes) where bytes.count >= BodyBytes.sharedMinimum:
+            // A large body (a pull page of 10,000 events is about 6 MB) is sent from the array
+            // itself instead of MHD's copy of it: the box keeps the array, which nobody mutates,
+            // so its storage stays where it is until MHD's free callback releases the box.
+            let box = Unmanaged.passRetained(BodyBytes(bytes))
+            mhdResponse = MHD_create_response_from_buffer_with_free_callback_cls(
+                bytes.count, box.takeUnretainedValue().address, { cls in
+                    guard let cls else { return }
+                    Unmanaged<BodyBytes>.fromOpaque(cls).release()
+                }, box.toOpaque())
+            if mhdResponse == nil { box.release() }
         case .bytes(let bytes):
             mhdResponse = bytes.withUnsafeBytes { buffer in
                 MHD_create_response_from_buffer(buffer.count, UnsafeMutableRawPointer(mutating: buffer.baseAddress),
@@ -232,5 +243,23 @@ private struct QueryArguments {
             return
         }
         values[name] = text
+    }
+}
+
+/// A response body that MHD sends from where it lies (see `queue`): holds the bytes until MHD is
+/// done with them.
+final class BodyBytes {
+    /// Bodies from this size on are shared with MHD; smaller ones are copied (cheap, and simpler).
+    static let sharedMinimum = 64 * 1024
+
+    let bytes: [UInt8]
+    /// The first byte of `bytes`' storage (never empty here), stable while the array is held and
+    /// not mutated.
+    let address: UnsafeMutableRawPointer
+
+    init(_ bytes: [UInt8]) {
+        precondition(!bytes.isEmpty)
+        self.bytes = bytes
+        address = UnsafeMutableRawPointer(mutating: self.bytes.withUnsafeBytes { $0.baseAddress! })
     }
 }

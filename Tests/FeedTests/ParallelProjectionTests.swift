@@ -29,4 +29,28 @@ import Testing
         #expect(parallel.map { $0?.bytes } == serial.map { $0?.bytes })
         #expect(parallel.compactMap { $0 }.count == (1...count).filter { i in (i - 1) % 3 != 0 && (i - 1) % 5 != 0 }.count)
     }
+
+    /// A memo carried through a run gives each event the answer it gets alone: changed-fields
+    /// arrays shared by a run, then a different array with the same fields, different fields,
+    /// an event of a resource with other grants, and disclosed fields that change mid-run.
+    @Test func aMemoCarriedThroughARunChangesNoEvent() throws {
+        let spec = SubscriptionSpec(name: "community", purpose: "community services", resources: ["Person", "Household"],
+                                    fields: ["Person": ["name", "community_code", "citizen_id", "mobile"]])
+        let p = try projector(spec)
+        let shared = ["name", "community_code"]
+        let fieldSets: [[String]] = [shared, shared, ["name", "community_code"], ["mobile"], ["date_of_birth"], shared, [], shared]
+        let raw = (0..<64).map { i in
+            let record = i % 4 == 3 ? #"{"name":"王五","community_code":"510108001001"}"# : personRecord
+            return ChangeEvent(position: Int64(i + 1), resource: i % 6 == 5 ? "Household" : "Person", entityID: "e\(i)", version: 2,
+                               operation: "updated", changedFields: fieldSets[i % fieldSets.count], recordBytes: Array(record.utf8),
+                               sourcesBytes: Array("[]".utf8), time: Date(timeIntervalSince1970: 1_790_000_000))
+        }
+        var memo = ProjectionMemo()
+        for change in ParsedChange.parse(raw) {
+            let alone = try p.project(change)
+            let run = try p.project(change, memo: &memo)
+            #expect(run?.bytes == alone?.bytes, "event \(change.position)")
+            #expect(run?.disclosedFields == alone?.disclosedFields, "event \(change.position)")
+        }
+    }
 }
