@@ -68,6 +68,16 @@ public enum AuditLog {
     /// Appends entries in one statement (in the caller's transaction, if any).
     public static func append(_ entries: [AuditEntry], in c: PostgresConnection) throws {
         guard !entries.isEmpty else { return }
+        if entries.count == 1, let e = entries.first {
+            // One entry (a pull page, most stream rounds): its arrays as parameters of their own.
+            // Inside the unnest form below, each array is an element of an array literal, so a
+            // page's 10,000 entity ids were escaped and parsed twice.
+            try c.execute("""
+                INSERT INTO audit_log (actor, purpose, channel, first_position, last_position, entity_ids, fields, action)
+                VALUES ($1, $2, $3, $4, $5, $6::text[], $7::text[], $8)
+                """, [e.actor, e.purpose, e.channel.rawValue, e.firstPosition, e.lastPosition, e.entityIDs, e.fields, e.action])
+            return
+        }
         try c.execute("""
             INSERT INTO audit_log (actor, purpose, channel, first_position, last_position, entity_ids, fields, action)
             SELECT a, p, ch, NULLIF(fp, -1), NULLIF(lp, -1), e::text[], f::text[], ac

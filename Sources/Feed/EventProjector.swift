@@ -98,7 +98,7 @@ public struct EventProjector: Sendable {
             if entered { Self.member("area_change", &out); out.append(contentsOf: "\"entered\"".utf8) }
             Self.member("record", &out)
             switch record {
-            case .text(let t): disclosed = memo.shared(render(t, resource, into: &out))
+            case .text(let t): disclosed = render(t, resource, into: &out, after: &memo)
             case .object(let o): disclosed = memo.shared(render(o, resource, into: &out))
             }
             Self.member("sources", &out)
@@ -174,12 +174,11 @@ public struct EventProjector: Sendable {
         out.append(contentsOf: "\",\"source\":".utf8)
         JSONBuilder.quote(Self.source, into: &out)
         out.append(contentsOf: ",\"type\":\"org.recordonce.".utf8)
-        JSONBuilder.quoteContent(resource.typeName, into: &out)
-        out.append(UInt8(ascii: "."))
+        out.append(contentsOf: resource.typeSegment)
         JSONBuilder.quoteContent(type, into: &out)
         out.append(contentsOf: "\",\"subject\":\"".utf8)
-        JSONBuilder.quoteContent(e.resource, into: &out)
-        out.append(UInt8(ascii: "/"))
+        // The scope was looked up by the event's resource: its name is `e.resource`.
+        out.append(contentsOf: resource.subjectPrefix)
         JSONBuilder.quoteContent(e.entityID, into: &out)
         out.append(contentsOf: "\",\"time\":".utf8)
         JSONBuilder.quote(e.isoTime, into: &out)
@@ -191,10 +190,10 @@ public struct EventProjector: Sendable {
     /// The record as this subscriber sees it, from the record's bytes: plain values copied as
     /// they are, masked and pseudonymized ones decoded (see `RecordText`). Returns the fields
     /// written.
-    private func render(_ t: RecordText, _ resource: SubscriptionScope.ResourceScope, into out: inout [UInt8]) -> [String] {
+    private func render(_ t: RecordText, _ resource: SubscriptionScope.ResourceScope, into out: inout [UInt8],
+                        after memo: inout ProjectionMemo) -> [String] {
         out.append(UInt8(ascii: "{"))
-        var fields: [String] = []
-        fields.reserveCapacity(t.members.count)
+        var fields = DisclosedFields(previous: memo.disclosed)
         let byBytes = resource.table.isASCII
         t.bytes.withUnsafeBytes { b in
             for member in t.members {
@@ -240,7 +239,9 @@ public struct EventProjector: Sendable {
             }
         }
         out.append(UInt8(ascii: "}"))
-        return fields
+        let list = fields.list
+        memo.disclosed = list
+        return list
     }
 
     /// The record as this subscriber sees it, from the parsed record (snapshots, and records the
@@ -311,7 +312,7 @@ public struct ProjectionMemo {
     private var changedScope: ObjectIdentifier?
     private var changedVisible: [String] = []
     /// The previous event's disclosed fields.
-    private var disclosed: [String] = []
+    fileprivate(set) var disclosed: [String] = []
 
     public init() {}
 
@@ -334,5 +335,36 @@ public struct ProjectionMemo {
         if fields == disclosed { return disclosed }
         disclosed = fields
         return fields
+    }
+}
+
+/// The fields one event discloses, in order, made without a new array while they are the
+/// previous event's: most events of a run disclose the same fields.
+struct DisclosedFields {
+    private let previous: [String]
+    /// How many leading fields agree with `previous` (while `own` is nil).
+    private var matched = 0
+    private var own: [String]?
+
+    init(previous: [String]) { self.previous = previous }
+
+    var isEmpty: Bool { own.map(\.isEmpty) ?? (matched == 0) }
+
+    mutating func append(_ name: String) {
+        if own == nil {
+            if matched < previous.count && previous[matched] == name {
+                matched += 1
+                return
+            }
+            var copy = Array(previous[0..<matched])
+            copy.reserveCapacity(matched + 16)
+            own = copy
+        }
+        own!.append(name)
+    }
+
+    var list: [String] {
+        if let own { return own }
+        return matched == previous.count ? previous : Array(previous[0..<matched])
     }
 }

@@ -126,6 +126,29 @@ public final class FeedReader: Sendable {
         }
     }
 
+    /// `audit`, written on another thread while `prepare` makes what will be sent (the response
+    /// body of a page: 10,000 events are several megabytes to copy). Returns `prepare`'s answer
+    /// once the audit entry is committed, and throws the audit's error instead: nothing prepared
+    /// here may leave the hub unless its disclosure is on record.
+    public func audit<Prepared>(_ events: [ProjectedEvent], _ projector: EventProjector, channel: AuditEntry.Channel,
+                                whilePreparing prepare: () -> Prepared) throws -> Prepared {
+        guard events.count >= Self.concurrentAuditMinimum else {
+            try audit(events, projector, channel: channel)
+            return prepare()
+        }
+        let written = AuditWrite()
+        DispatchQueue.global().async { [self] in
+            written.finish(Result { try audit(events, projector, channel: channel) })
+        }
+        let prepared = prepare()
+        try written.wait()
+        return prepared
+    }
+
+    /// Pages below this many events are audited before they are prepared (a thread hop costs
+    /// more than it saves).
+    public static let concurrentAuditMinimum = 1_000
+
     /// One snapshot page of golden records, in entity id order after `afterID`, under the
     /// subscriber's scope, with the feed position it is consistent with.
     ///
@@ -308,5 +331,27 @@ final class ProjectedSlices: @unchecked Sendable {
     /// The slices in order; the first error if a worker failed.
     func inOrder() throws -> [[ProjectedEvent?]] {
         try lock.withLock({ results }).map { try $0!.get() }
+    }
+}
+
+/// The outcome of an audit entry written on another thread.
+final class AuditWrite: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<Void, any Error>?
+
+    func finish(_ outcome: Result<Void, any Error>) {
+        condition.lock()
+        result = outcome
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits for the write; rethrows its error.
+    func wait() throws {
+        condition.lock()
+        while result == nil { condition.wait() }
+        let outcome = result!
+        condition.unlock()
+        try outcome.get()
     }
 }

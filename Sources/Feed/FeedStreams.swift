@@ -53,6 +53,10 @@ public final class FeedStreams: @unchecked Sendable {
     let tailCapacity: Int
     /// Most events sent to one stream per round (then the others get their turn).
     let roundLimit = 1_000
+    /// With at most `catchUpStreams` streams open, a stream behind the tail gets up to
+    /// `catchUpRoundLimit` events per round (a few megabytes per stream).
+    let catchUpStreams = 8
+    let catchUpRoundLimit = 5_000
     /// A client with more than this many bytes unsent is skipped until it drains.
     let maxBuffered = 4 << 20
 
@@ -164,7 +168,11 @@ public final class FeedStreams: @unchecked Sendable {
                         scanned += 1
                     }
                 } else {
-                    let page = try reader.page(client.projector, after: client.cursor, limit: roundLimit, maxScan: 20 * roundLimit)
+                    // Behind the tail: a few streams catching up read larger rounds (each round's
+                    // audit entry, commit and hand-offs are a fixed cost); many share the cores
+                    // and the memory, and keep to `roundLimit`.
+                    let limit = active.count <= catchUpStreams ? catchUpRoundLimit : roundLimit
+                    let page = try reader.page(client.projector, after: client.cursor, limit: limit, maxScan: 20 * limit)
                     events = page.events
                     next = page.next
                 }

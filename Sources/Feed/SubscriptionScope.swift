@@ -19,6 +19,9 @@ public struct SubscriptionScope: Sendable {
         /// The names of the fields disclosed under any policy but omitted (`discloses`, asked
         /// for every changed field of every event: without copying a catalog `Field`).
         let disclosed: Set<String>
+        /// `typeName.` and `name/` as JSON string content: every CloudEvent's type and subject start so.
+        let typeSegment: [UInt8]
+        let subjectPrefix: [UInt8]
 
         init(name: String, typeName: String, policies: [String: (policy: FieldPolicy, field: Field)], areaFields: [String]) {
             self.name = name
@@ -27,6 +30,12 @@ public struct SubscriptionScope: Sendable {
             self.areaFields = areaFields
             table = FieldTable(policies)
             disclosed = Set(policies.filter { $0.value.policy != .omitted }.keys)
+            var type: [UInt8] = []
+            JSONBuilder.quoteContent(typeName, into: &type)
+            typeSegment = type + [UInt8(ascii: ".")]
+            var subject: [UInt8] = []
+            JSONBuilder.quoteContent(name, into: &subject)
+            subjectPrefix = subject + [UInt8(ascii: "/")]
         }
 
         /// Whether the subscriber sees something of `field` (any policy but omitted).
@@ -83,11 +92,20 @@ public struct SubscriptionScope: Sendable {
 /// without a String or hashing: buckets by length, compared with memcmp. (Records have a few
 /// dozen fields; this runs for every member of every event caught up on.)
 final class FieldTable: Sendable {
-    struct Rule: Sendable {
+    /// A class: looked up for every member of every record projected, and a reference is one
+    /// retain where a struct copy retained its name and type.
+    final class Rule: Sendable {
         let name: String
         let policy: FieldPolicy
         let masking: MaskingHint?
         let type: FieldType
+
+        init(name: String, policy: FieldPolicy, masking: MaskingHint?, type: FieldType) {
+            self.name = name
+            self.policy = policy
+            self.masking = masking
+            self.type = type
+        }
     }
 
     struct Entry: Sendable {

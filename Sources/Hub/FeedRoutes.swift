@@ -139,8 +139,7 @@ public struct FeedRoutes: Sendable {
         let reader = self.reader
         let first = try reader.page(projector, after: after, limit: Int(limit))
         if !first.events.isEmpty || wait == 0 {
-            try reader.audit(first.events, projector, channel: .pull)
-            return Self.render(first, ndjson: ndjson)
+            return try reader.audit(first.events, projector, channel: .pull) { Self.render(first, ndjson: ndjson) }
         }
         let notifier = self.notifier
         let deadline = DispatchTime.now() + wait
@@ -151,8 +150,7 @@ public struct FeedRoutes: Sendable {
                     let page = try reader.page(projector, after: after, limit: Int(limit))
                     if !page.events.isEmpty || DispatchTime.now() >= deadline {
                         guard poll.finish() else { return }
-                        try reader.audit(page.events, projector, channel: .pull)
-                        completion.complete(Self.render(page, ndjson: ndjson))
+                        completion.complete(try reader.audit(page.events, projector, channel: .pull) { Self.render(page, ndjson: ndjson) })
                         return
                     }
                     poll.setCursor(page.next)

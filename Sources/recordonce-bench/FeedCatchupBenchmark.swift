@@ -33,7 +33,7 @@ enum FeedCatchupBenchmark {
                 guard response.status == 200, let next = response.header("RecordOnce-Next-Position").flatMap({ Int64($0) }), next > after else {
                     throw BenchmarkError("GET /v1/feed after \(after) answered \(response.status) without progress")
                 }
-                pulled += response.body.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+                pulled += lineCount(response.body)
                 pulledBytes += response.body.count
                 after = next
             }
@@ -115,6 +115,20 @@ enum FeedCatchupBenchmark {
         "date_of_birth":"1990-01-\(String(format: "%02d", 1 + i % 28))","current_address":"四川省成都市成华区猛追湾街道望平街\(i)号",\
         "community_code":"51010800100\(1 + i % 8)","registered_division":"51010800100\(1 + i % 8)","political_status":"01"}
         """
+    }
+
+    /// Newlines in `bytes` (one per NDJSON event), found with memchr.
+    static func lineCount(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { b in
+            guard var p = b.baseAddress else { return 0 }
+            let end = p + b.count
+            var n = 0
+            while p < end, let hit = memchr(p, 10, end - p) {
+                n += 1
+                p = UnsafeRawPointer(hit) + 1
+            }
+            return n
+        }
     }
 
     static func measure(_ body: () throws -> Void) throws -> Double {

@@ -158,6 +158,31 @@ import Testing
         #expect(try await httpRequest(hub.base + "/v1/audit", token: token).status == 403)
     }
 
+    /// A large page is audited while its body is made: the entry names every event's entity, and
+    /// a page whose audit entry cannot be written is not sent at all.
+    @Test func aLargePageIsSentOnlyWithItsAuditEntry() async throws {
+        let hub = try FeedTesting.hub()
+        let (id, token, _) = try await FeedTesting.subscribe(hub, Self.community)
+        let count = FeedReader.concurrentAuditMinimum + 200
+        try FeedTesting.append(hub, FeedTesting.personEvents(0..<count) { _ in "510108001001" })
+        let page = try await httpRequest(hub.base + "/v1/feed?limit=\(count)&format=ndjson", token: token)
+        #expect(page.status == 200)
+        #expect(page.text.split(separator: "\n").count == count)
+        let stored = try hub.hub.pool.withConnection { c in
+            try c.query("SELECT cardinality(entity_ids) AS n, first_position, last_position FROM audit_log WHERE actor = $1",
+                        ["subscription:" + id])
+        }
+        #expect(stored.count == 1)
+        #expect(stored.first?["n"] == String(count) && stored.first?["first_position"] == "1" && stored.first?["last_position"] == String(count))
+
+        // The audit log refuses new rows: the page is answered with an error, and no event leaves.
+        try hub.hub.pool.withConnection { try $0.execute("ALTER TABLE audit_log ADD CONSTRAINT refuse_all CHECK (false) NOT VALID") }
+        try FeedTesting.append(hub, FeedTesting.personEvents(count..<(2 * count)) { _ in "510108001001" })
+        let refused = try await httpRequest(hub.base + "/v1/feed?after=\(count)&limit=\(count)&format=ndjson", token: token)
+        #expect(refused.status >= 500)
+        #expect(!refused.text.contains("specversion"))
+    }
+
     @Test func auditIsAppendOnlyAndPurgedAfterRetention() async throws {
         let hub = try FeedTesting.hub()
         let (id, token, _) = try await FeedTesting.subscribe(hub, Self.community)
