@@ -54,9 +54,9 @@ let package = Package(
                 resources: [.copy("Resources/openapi.json"), .copy("Resources/console")], swiftSettings: strict),
         // Small command-line framework (subcommands, options, generated --help).
         .target(name: "CLIKit", swiftSettings: strict),
-        .executableTarget(name: "recordonce", dependencies: ["Hub", "HTTP", "JSON5", "Adapters", "Feed", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),
+        .executableTarget(name: "recordonce", dependencies: ["Hub", "HTTP", "CSystem", "JSON5", "Adapters", "Feed", "CLIKit", "Store", "Telemetry", "Catalog", "Mapping", "SourceFormats", "RecordStore", "DemoDepartments"], swiftSettings: strict),
         // Benchmarks (run in release: `swift run -c release recordonce-bench --help`); figures go to docs/benchmarks.md.
-        .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry", "HTTPClient", "DemoDepartments"], swiftSettings: strict),
+        .executableTarget(name: "recordonce-bench", dependencies: ["Catalog", "Feed", "Mapping", "SourceFormats", "JSON5", "Store", "Telemetry", "HTTPClient", "DemoDepartments"], swiftSettings: strict),
 
         .testTarget(name: "DemoDepartmentsTests", dependencies: ["DemoDepartments", "Catalog", "Mapping", "SourceFormats"], swiftSettings: strict),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "JSON5", "SourceFormats"], swiftSettings: strict),

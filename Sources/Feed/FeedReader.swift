@@ -62,6 +62,11 @@ public final class FeedReader: Sendable {
         /// Projects one chunk; false when the page is done.
         func consume(_ raw: [ChangeEvent]) throws -> Bool {
             lastReadWasFull = raw.count == chunk
+            // A full chunk this page takes whole (even if every event passes) ends where the next
+            // page starts: read that one now, while this one is projected, audited and sent.
+            if lastReadWasFull, raw.count <= limit - out.count, let last = raw.last {
+                readAhead.start(after: last.position, limit: firstChunk, pool: readPool)
+            }
             var i = 0
             for slice in try Self.projectSlices(raw, projector) {
                 for projected in slice {
@@ -103,7 +108,11 @@ public final class FeedReader: Sendable {
 
     /// `project`'s answer as the workers' slices, in order (not copied into one array).
     static func projectSlices(_ raw: [ChangeEvent], _ projector: EventProjector) throws -> [[ProjectedEvent?]] {
-        let workers = raw.count >= parallelProjectionMinimum ? min(ProjectedSlices.cores, raw.count / (parallelProjectionMinimum / 2)) : 1
+        // More slices than cores, handed out as workers come free: a core that PostgreSQL (the
+        // next chunk's read) or the network takes for a while then delays one small slice, not
+        // half of the chunk.
+        let workers = raw.count >= parallelProjectionMinimum
+            ? min(ProjectedSlices.cores * 4, raw.count / (parallelProjectionMinimum / 2)) : 1
         @Sendable func projected(_ changes: [ParsedChange]) throws -> [ProjectedEvent?] {
             var memo = ProjectionMemo()
             return try changes.map { try projector.project($0, memo: &memo) }

@@ -18,58 +18,66 @@ import JSON5
 /// The index accepts only what `JSON5.parseJSON` accepts (strict grammar, valid UTF-8, no
 /// duplicate keys, the same depth limit) and refuses (nil) anything else, which then takes the
 /// parser path and gets the parser's answer.
+///
+/// `Member` and `Value` hold only offsets (what was decoded, which is rare in stored records, is
+/// kept in `decoded` and referred to by index): an index of plain members is freed without
+/// visiting each member, which catching up does for every event.
 struct RecordText: Sendable {
     enum Value: Sendable {
         /// A string without escapes: its content is `bytes[start..<end]` (valid UTF-8).
         case plainString(start: Int, end: Int)
-        /// A string with escapes, decoded.
-        case string(String)
+        /// A string with escapes, decoded: `decoded[index]`.
+        case string(index: Int)
         /// A number, `true` or `false`: its text is `bytes[start..<end]`.
         case literal(start: Int, end: Int)
         case null
-        /// An array or object, parsed.
-        case nested(JSONValue)
+        /// An array or object, parsed: `decoded[index]`.
+        case nested(index: Int)
     }
 
     struct Member: Sendable {
-        /// The key's UTF-8 is `bytes[keyStart..<keyEnd]` when it has no escape (`escapedKey` nil).
+        /// The key's UTF-8 is `bytes[keyStart..<keyEnd]` when it has no escape (`escapedKey` < 0).
         let keyStart: Int
         let keyEnd: Int
         /// Whether the key is plain ASCII without escapes: then byte equality is String equality
         /// (for other text, Swift compares Strings by canonical equivalence).
         let keyIsASCII: Bool
-        /// The decoded key when it was written with escapes.
-        let escapedKey: String?
+        /// `decoded[escapedKey]` is the key when it was written with escapes; -1 otherwise.
+        let escapedKey: Int
         let value: Value
     }
 
     let bytes: [UInt8]
     let members: [Member]
+    /// Keys and strings written with escapes (`.string`), and nested values (`.nested`).
+    let decoded: [JSONValue]
 
     /// Indexes `bytes` when it is one JSON object the strict parser would accept; nil otherwise.
     init?(_ bytes: [UInt8]) {
-        guard let members = bytes.withUnsafeBytes({ RecordText.scan($0) }) else { return nil }
+        guard let (members, decoded) = bytes.withUnsafeBytes({ RecordText.scan($0) }) else { return nil }
         self.bytes = bytes
         self.members = members
+        self.decoded = decoded
     }
 
     /// A member's key as the parser gives it.
     func key(_ m: Member) -> String {
-        m.escapedKey ?? String(decoding: bytes[m.keyStart..<m.keyEnd], as: UTF8.self)
+        if m.escapedKey >= 0, case .string(let key) = decoded[m.escapedKey] { return key }
+        return String(decoding: bytes[m.keyStart..<m.keyEnd], as: UTF8.self)
     }
 
     /// The member's value as `JSONValue` (the parser path's view of it).
     func jsonValue(_ value: Value) -> JSONValue {
         switch value {
         case .plainString(let s, let e): return .string(String(decoding: bytes[s..<e], as: UTF8.self))
-        case .string(let s): return .string(s)
+        case .string(let i): return decoded[i]
         case .literal(let s, let e):
             let text = bytes[s..<e]
             if text.elementsEqual("true".utf8) { return .bool(true) }
             if text.elementsEqual("false".utf8) { return .bool(false) }
             return .number(String(decoding: text, as: UTF8.self))
         case .null: return .null
-        case .nested(let v): return v
+        case .nested(let i): return decoded[i]
         }
     }
 
@@ -88,7 +96,7 @@ struct RecordText: Sendable {
         for m in members where member(m, isNamed: key) {
             switch m.value {
             case .plainString(let s, let e): return String(decoding: bytes[s..<e], as: UTF8.self)
-            case .string(let s): return s
+            case .string(let i): return decoded[i].stringValue
             default: return nil
             }
         }
@@ -104,7 +112,7 @@ struct RecordText: Sendable {
 
     private static func isWhitespace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
-    private static func scan(_ b: UnsafeRawBufferPointer) -> [Member]? {
+    private static func scan(_ b: UnsafeRawBufferPointer) -> ([Member], [JSONValue])? {
         var i = 0
         let n = b.count
         func skip() { while i < n && isWhitespace(b[i]) { i += 1 } }
@@ -118,6 +126,7 @@ struct RecordText: Sendable {
         skip()
         var members: [Member] = []
         members.reserveCapacity(16)
+        var decoded: [JSONValue] = []
         if i < n, b[i] == UInt8(ascii: "}") {
             i += 1
         } else {
@@ -131,8 +140,8 @@ struct RecordText: Sendable {
                     keyEnd = e
                     keyIsASCII = !UnsafeRawBufferPointer(rebasing: b[s..<e]).contains { $0 >= 0x80 }
                 } else {
-                    guard let decoded = escapedString(b, &i) else { return nil }
-                    escapedKey = decoded
+                    guard let key = escapedString(b, &i) else { return nil }
+                    escapedKey = key
                 }
                 // A repeated key: the parser refuses the record. ASCII keys compare as bytes;
                 // others as Strings, as the parser compares them.
@@ -141,7 +150,8 @@ struct RecordText: Sendable {
                         if m.keyEnd - m.keyStart == keyEnd - keyStart
                             && memcmp(b.baseAddress! + m.keyStart, b.baseAddress! + keyStart, keyEnd - keyStart) == 0 { return nil }
                     } else {
-                        let a = m.escapedKey ?? String(decoding: UnsafeRawBufferPointer(rebasing: b[m.keyStart..<m.keyEnd]), as: UTF8.self)
+                        let a = m.escapedKey >= 0 ? decoded[m.escapedKey].stringValue!
+                            : String(decoding: UnsafeRawBufferPointer(rebasing: b[m.keyStart..<m.keyEnd]), as: UTF8.self)
                         let k = escapedKey ?? String(decoding: UnsafeRawBufferPointer(rebasing: b[keyStart..<keyEnd]), as: UTF8.self)
                         if a == k { return nil }
                     }
@@ -157,8 +167,9 @@ struct RecordText: Sendable {
                     if let (s, e) = plainString(b, &i) {
                         value = .plainString(start: s, end: e)
                     } else {
-                        guard let decoded = escapedString(b, &i) else { return nil }
-                        value = .string(decoded)
+                        guard let string = escapedString(b, &i) else { return nil }
+                        value = .string(index: decoded.count)
+                        decoded.append(.string(string))
                     }
                 case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                     let start = i
@@ -178,11 +189,17 @@ struct RecordText: Sendable {
                     var parser = StrictJSONParser(b, at: i, options: .init(maxDepth: 511))
                     guard let v = try? parser.parseValue() else { return nil }
                     i = parser.index
-                    value = .nested(v)
+                    value = .nested(index: decoded.count)
+                    decoded.append(v)
                 default:
                     return nil
                 }
-                members.append(Member(keyStart: keyStart, keyEnd: keyEnd, keyIsASCII: keyIsASCII, escapedKey: escapedKey, value: value))
+                var keyIndex = -1
+                if let escapedKey {
+                    keyIndex = decoded.count
+                    decoded.append(.string(escapedKey))
+                }
+                members.append(Member(keyStart: keyStart, keyEnd: keyEnd, keyIsASCII: keyIsASCII, escapedKey: keyIndex, value: value))
                 skip()
                 guard i < n else { return nil }
                 let c = b[i]
@@ -193,7 +210,7 @@ struct RecordText: Sendable {
             }
         }
         skip()
-        return i == n ? members : nil
+        return i == n ? (members, decoded) : nil
     }
 
     /// A string at `i` (on its quote) with no escape: its content range, `i` moved past it. Nil

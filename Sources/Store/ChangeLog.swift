@@ -45,6 +45,19 @@ public struct ChangeEvent: Sendable, Equatable {
     public let sourcesBytes: [UInt8]
     public let time: Date
 
+    public init(position: Int64, resource: String, entityID: String, version: Int, operation: String, changedFields: [String],
+                recordBytes: [UInt8], sourcesBytes: [UInt8], time: Date) {
+        self.position = position
+        self.resource = resource
+        self.entityID = entityID
+        self.version = version
+        self.operation = operation
+        self.changedFields = changedFields
+        self.recordBytes = recordBytes
+        self.sourcesBytes = sourcesBytes
+        self.time = time
+    }
+
     /// The record after the change, as JSON text.
     public var record: String { String(decoding: recordBytes, as: UTF8.self) }
     /// The sources of the changed values, as JSON text (an array).

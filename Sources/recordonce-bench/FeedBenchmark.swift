@@ -3,7 +3,7 @@ import Foundation
 /// `recordonce-bench feed latency|fanout|catchup`: the change feed against a real hub process.
 enum FeedBenchmark {
     static let usage = """
-        feed <latency|fanout|catchup> [options]
+        feed <latency|fanout|catchup|projection> [options]
             The change feed against a separate `recordonce serve` process (release build) on an
             embedded cluster this benchmark starts in --work. Common options: --recordonce PATH
             (default .build/release/recordonce), --work DIR (default /tmp/recordonce-bench-feed,
@@ -12,6 +12,7 @@ enum FeedBenchmark {
     \(FeedLatencyBenchmark.usage)
     \(FeedFanoutBenchmark.usage)
     \(FeedCatchupBenchmark.usage)
+    \(FeedProjectionBenchmark.usage)
     """
 
     static func run(_ args: [String]) -> Int32 {
@@ -20,6 +21,7 @@ enum FeedBenchmark {
             case "latency": return try FeedLatencyBenchmark.run(Array(args.dropFirst()))
             case "fanout": return try FeedFanoutBenchmark.run(Array(args.dropFirst()))
             case "catchup": return try FeedCatchupBenchmark.run(Array(args.dropFirst()))
+            case "projection": return try FeedProjectionBenchmark.run(Array(args.dropFirst()))
             default:
                 print("usage: recordonce-bench " + usage.trimmingCharacters(in: .whitespaces))
                 return args.first == "--help" ? 0 : 2

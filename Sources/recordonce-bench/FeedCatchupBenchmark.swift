@@ -6,17 +6,20 @@ import Store
 /// change_log rows in the same run.
 enum FeedCatchupBenchmark {
     static let usage = """
-          catchup [--events N] [--page P] [--recordonce PATH] [--work DIR]
+          catchup [--events N] [--page P] [--rounds R] [--recordonce PATH] [--work DIR]
               Append N Person events to the change log directly (COPY in transactions of 20,000, as
               the store's writers append them; not through the hub), then read them all as one
               subscriber: GET /v1/feed?after=&limit=P&format=ndjson pages, and an SSE stream from 0.
               Reference: the same rows with libpq, the hub's read query (ChangeLog.read, pages of P)
-              and a plain SELECT (pages of 10,000). Defaults: --events 200000 --page 10000 (the most a pull page may hold).
+              and a plain SELECT (pages of 10,000). Each path runs once per round, in turn; the table
+              shows each one's median round. Defaults: --events 200000 --page 10000 (the most a pull
+              page may hold) --rounds 3.
     """
 
     static func run(_ args: [String]) throws -> Int32 {
         let total = try FeedBenchmark.count(args, "events", default: 200_000)
         let page = try FeedBenchmark.count(args, "page", default: 10_000)
+        let rounds = try FeedBenchmark.count(args, "rounds", default: 3)
         let hub = try FeedBenchmark.startHub(args)
         defer { hub.stop() }
         let token = try hub.subscribe(name: "catchup")
@@ -25,58 +28,67 @@ enum FeedCatchupBenchmark {
         let head = try hub.head()
         FeedBenchmark.progress("catchup: \(head) events loaded at \(rate(total, loadSeconds))/s")
 
-        var pulled = 0, pulledBytes = 0
-        let pullSeconds = try measure {
-            var after: Int64 = 0
-            while after < head {
-                let response = try hub.send("GET", "/v1/feed?after=\(after)&limit=\(page)&format=ndjson", token: token, timeout: 120)
-                guard response.status == 200, let next = response.header("RecordOnce-Next-Position").flatMap({ Int64($0) }), next > after else {
-                    throw BenchmarkError("GET /v1/feed after \(after) answered \(response.status) without progress")
+        // Each path once per round, in turn, so that a slow moment of a shared machine falls on
+        // every path alike; the table shows each path's median round.
+        var pulls: [Double] = [], streams: [Double] = [], reads: [Double] = [], selects: [Double] = []
+        var pulled = 0, pulledBytes = 0, streamed = 0, readRows = 0, selectRows = 0
+        for round in 1...rounds {
+            pulled = 0
+            pulledBytes = 0
+            pulls.append(try measure {
+                var after: Int64 = 0
+                while after < head {
+                    let response = try hub.send("GET", "/v1/feed?after=\(after)&limit=\(page)&format=ndjson", token: token, timeout: 120)
+                    guard response.status == 200, let next = response.header("RecordOnce-Next-Position").flatMap({ Int64($0) }), next > after else {
+                        throw BenchmarkError("GET /v1/feed after \(after) answered \(response.status) without progress")
+                    }
+                    pulled += lineCount(response.body)
+                    pulledBytes += response.body.count
+                    after = next
                 }
-                pulled += lineCount(response.body)
-                pulledBytes += response.body.count
-                after = next
-            }
-        }
-        FeedBenchmark.progress("catchup: pulled \(pulled) events at \(rate(pulled, pullSeconds))/s")
+            })
 
-        let subscriber = try BlockingSSEClient(port: hub.port, token: token, after: 0)
-        let receiver = Thread { subscriber.readUntilStopped() }
-        var streamed = 0
-        let streamSeconds = try measure {
-            receiver.start()
-            guard subscriber.waitFor(position: head, timeout: 600) else {
-                throw BenchmarkError("the SSE stream stopped at \(subscriber.lastPosition) of \(head)")
-            }
-        }
-        subscriber.stop()
-        streamed = Set(subscriber.received.map(\.position)).count
-        FeedBenchmark.progress("catchup: streamed \(streamed) events at \(rate(streamed, streamSeconds))/s")
+            let subscriber = try BlockingSSEClient(port: hub.port, token: token, after: 0)
+            let receiver = Thread { subscriber.readUntilStopped() }
+            streams.append(try measure {
+                receiver.start()
+                guard subscriber.waitFor(position: head, timeout: 600) else {
+                    throw BenchmarkError("the SSE stream stopped at \(subscriber.lastPosition) of \(head)")
+                }
+            })
+            subscriber.stop()
+            streamed = Set(subscriber.received.map(\.position)).count
 
-        var readRows = 0, selectRows = 0
-        let readSeconds = try measure {
-            var after: Int64 = 0
-            while true {
-                let events = try ChangeLog.read(after: after, limit: page, from: hub.connection)
-                guard let last = events.last else { break }
-                readRows += events.count
-                after = last.position
-            }
+            readRows = 0
+            reads.append(try measure {
+                var after: Int64 = 0
+                while true {
+                    let events = try ChangeLog.read(after: after, limit: page, from: hub.connection)
+                    guard let last = events.last else { break }
+                    readRows += events.count
+                    after = last.position
+                }
+            })
+            selectRows = 0
+            selects.append(try measure {
+                var after: Int64 = 0
+                while true {
+                    let result = try hub.connection.query("""
+                        SELECT position, resource, entity_id, version, operation, changed_fields::text, record::text, sources::text, created_at
+                        FROM change_log WHERE position > $1 ORDER BY position LIMIT 10000
+                        """, [after])
+                    guard result.count > 0, let last = result.rows.last else { break }
+                    selectRows += result.count
+                    after = try last.decode(Int64.self, "position")
+                }
+            })
+            FeedBenchmark.progress("catchup round \(round): pull \(rate(pulled, pulls.last!))/s, SSE \(rate(streamed, streams.last!))/s, "
+                                   + "ChangeLog.read \(rate(readRows, reads.last!))/s, SELECT \(rate(selectRows, selects.last!))/s")
         }
-        let selectSeconds = try measure {
-            var after: Int64 = 0
-            while true {
-                let result = try hub.connection.query("""
-                    SELECT position, resource, entity_id, version, operation, changed_fields::text, record::text, sources::text, created_at
-                    FROM change_log WHERE position > $1 ORDER BY position LIMIT 10000
-                    """, [after])
-                guard result.count > 0, let last = result.rows.last else { break }
-                selectRows += result.count
-                after = try last.decode(Int64.self, "position")
-            }
-        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let pullSeconds = median(pulls), streamSeconds = median(streams), readSeconds = median(reads), selectSeconds = median(selects)
 
-        print("| Path (\(head) events, one subscriber) | Events | Seconds | Events/s | vs raw SELECT |")
+        print("| Path (\(head) events, one subscriber; median of \(rounds) rounds) | Events | Seconds | Events/s | vs raw SELECT |")
         print("| --- | ---: | ---: | ---: | ---: |")
         let reference = Double(selectRows) / selectSeconds
         func row(_ name: String, _ n: Int, _ s: Double) {

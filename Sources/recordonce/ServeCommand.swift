@@ -28,6 +28,7 @@ let serveCommand = Command(
     let args = try ConfigurationFile.apply(to: commandLine)
     let logger = HubOptions.logger(args)
     OpenFileLimit.raiseToHardLimit(logger: logger)
+    AllocatorSettings.applyForServer(logger: logger)
     let hub = Hub(configuration: try HubOptions.configuration(args), logger: logger)
     do {
         try hub.start()
