@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -58,7 +59,11 @@ def eventually(read, what, timeout=45):
     deadline = time.time() + timeout
     detail = None
     while True:
-        ok, detail = read()
+        try:
+            ok, detail = read()
+        except StaleElementReferenceException:
+            # The live refresh replaced the element between finding and reading it: read again.
+            ok, detail = False, "the page re-rendered while it was read"
         if ok:
             check(True, what)
             return
