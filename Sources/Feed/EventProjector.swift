@@ -306,10 +306,11 @@ public struct EventProjector: Sendable {
 /// again (a hash per field) and keeping a disclosed-fields array per event cost a few percent of
 /// the hub's time. Only ever a shortcut to the same answer.
 public struct ProjectionMemo {
-    /// The changed-fields array last filtered (held, so its storage cannot be reused for another
-    /// array while it is compared by address), for which resource scope, and the answer.
+    /// The changed-fields array last filtered and the resource scope it was filtered for (both
+    /// held, so that neither's memory can be reused by another while compared by address), and
+    /// the answer.
     private var changedInput: [String] = []
-    private var changedScope: ObjectIdentifier?
+    private var changedScope: SubscriptionScope.ResourceScope?
     private var changedVisible: [String] = []
     /// The previous event's disclosed fields.
     fileprivate(set) var disclosed: [String] = []
@@ -318,13 +319,12 @@ public struct ProjectionMemo {
 
     /// `fields` less those the subscriber does not see, in order.
     mutating func visible(_ fields: [String], of resource: SubscriptionScope.ResourceScope) -> [String] {
-        let scope = ObjectIdentifier(resource)
-        if changedScope == scope, !fields.isEmpty, fields.count == changedInput.count,
+        if changedScope === resource, !fields.isEmpty, fields.count == changedInput.count,
            fields.withUnsafeBufferPointer({ $0.baseAddress }) == changedInput.withUnsafeBufferPointer({ $0.baseAddress }) {
             return changedVisible
         }
         changedInput = fields
-        changedScope = scope
+        changedScope = resource
         changedVisible = fields.filter { resource.discloses($0) }
         return changedVisible
     }
