@@ -52,6 +52,10 @@ public final class IngestService: Sendable {
         public var events = 0
         public var conflicts = 0
         public var batches = 0
+        /// Batches that began writing while the one before them was still being written, and
+        /// entities such a batch shared with the one before (merged after its commit).
+        public var besidePrevious = 0
+        public var entitiesAfterPrevious = 0
         public var seconds: Double = 0
         /// Bytes of the file read so far and in all (for an ETA), when known.
         public var bytesRead: Int?
@@ -63,44 +67,63 @@ public final class IngestService: Sendable {
     /// Streams a file through the adapter's mapping into the store, `batchSize` records per
     /// transaction. Memory does not grow with the file. `progress` is called after every batch.
     ///
-    /// `pipelined` (the default): a second thread reads, hashes and maps batch N+1 while batch N
-    /// is written, with at most two batches in flight (`BatchPipeline`); the store's pool then
-    /// needs two connections. Without it, batch after batch on the calling thread. Both store the
-    /// same thing in the same order: batches are written one at a time, in file order.
-    public func importFile(adapterID: String, path: String, batchSize: Int = 2_000, pipelined: Bool = true,
-                           progress: (ImportProgress) -> Void = { _ in }) throws -> ImportProgress {
+    /// `pipelined` (the default): a reader thread reads, hashes and maps the next batches while
+    /// `writers` threads write the ones before, with at most `writers + 1` batches in flight
+    /// (`BatchPipeline`); the store's pool then needs `writers + 1` connections. With two
+    /// writers, a batch that shares nothing with the one before it (`PreparedBatch.dependsOn`)
+    /// starts its transaction while that one is still being written, and waits for its commit
+    /// before its own tail: the change log, counters and rejects come in file order, and the
+    /// store ends exactly as with one batch at a time. Without `pipelined`, batch after batch on
+    /// the calling thread.
+    public func importFile(adapterID: String, path: String, batchSize: Int = 2_000, pipelined: Bool = true, writers: Int = 2,
+                           progress: @escaping (ImportProgress) -> Void = { _ in }) throws -> ImportProgress {
         let (declaration, plan) = try adapter(adapterID)
         let source = try ByteSource(path: path)
         let options = Self.importOptions(plan.source.readOptions, fileName: path)
         let reader: any SourceRecordReader = options.format == .xml
             ? try SourceReaders.open(path: path, options: options)
             : try SourceReaders.reader(source: source, options: options)
-        var state = ImportProgress()
-        state.bytesTotal = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let started = Date()
+        let adapter = IngestSource(declaration)
         let maker = ImportBatchMaker(store: store, reader: reader, source: options.format == .xml ? nil : source,
-                                     adapter: IngestSource(declaration), plan: plan, batchSize: batchSize)
-        func write(_ made: inout ImportBatchMaker.Made) throws {
-            let outcome = try store.ingest(made.batch, adapter: IngestSource(declaration), plan: plan)
-            state.records += made.batch.itemCount
-            state.accepted += outcome.count(.accepted)
-            state.unchanged += outcome.count(.unchanged)
-            state.rejected += outcome.count(.rejected)
-            state.skipped += outcome.count(.skipped)
-            state.events += outcome.events
-            state.conflicts += outcome.conflicts
-            state.batches += 1
-            state.seconds = Date().timeIntervalSince(started)
-            state.bytesRead = made.bytesRead
-            progress(state)
-        }
+                                     adapter: adapter, plan: plan, batchSize: batchSize)
+        let tally = ImportTally(bytesTotal: (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil,
+                                started: started, progress: progress)
+        let store = self.store
         if pipelined {
-            try BatchPipeline<ImportBatchMaker.Made>(depth: 2).run(make: { try maker.next() }, write: write)
+            let writers = max(1, min(2, writers))
+            try BatchPipeline<ImportBatchMaker.Made>(depth: writers + 1, writers: writers).run(make: { try maker.next() }) { made, turn in
+                let outcome: BatchOutcome
+                let beside = !made.dependsOnPrevious && writers > 1 && turn.number > 0
+                if beside {
+                    outcome = try Self.ingestBesidePrevious(made.batch, turn: turn, store: store, adapter: adapter, plan: plan)
+                } else {
+                    try turn.awaitPrevious()
+                    outcome = try store.ingest(made.batch, adapter: adapter, plan: plan)
+                }
+                tally.add(made, outcome, besidePrevious: beside)
+            }
         } else {
-            while var made = try maker.next() { try write(&made) }
+            while let made = try maker.next() { tally.add(made, try store.ingest(made.batch, adapter: adapter, plan: plan)) }
         }
-        state.seconds = Date().timeIntervalSince(started)
-        return state
+        return tally.finish()
+    }
+
+    /// How long a batch written beside the one before it waits, holding its locks, for that one's
+    /// commit before it gives up, rolls back and is written again after it. A batch takes well
+    /// under a second; a longer wait means the one before waits on something (another import's
+    /// locks) that may in turn wait on this one, a cycle PostgreSQL cannot see.
+    static let besideWait = 10.0
+
+    /// Writes a batch while the one before it may still be in its transaction (see `importFile`).
+    static func ingestBesidePrevious(_ batch: PreparedBatch, turn: BatchTurn, store: RecordStore, adapter: IngestSource,
+                                     plan: MappingPlan) throws -> BatchOutcome {
+        do {
+            return try store.ingest(batch, adapter: adapter, plan: plan, awaitTurn: { try turn.awaitPrevious(timeout: besideWait) })
+        } catch is BatchTurn.TimedOut {
+            try turn.awaitPrevious()
+            return try store.ingest(batch, adapter: adapter, plan: plan)
+        }
     }
 
     /// A JSON adapter's records may also be imported as NDJSON (one record per line, no
@@ -134,6 +157,8 @@ final class ImportBatchMaker: @unchecked Sendable {
         var batch: PreparedBatch
         /// Bytes of the file read once this batch was read (nil for XML, read by libxml2).
         var bytesRead: Int?
+        /// The batch must not start writing before the one made before it committed.
+        var dependsOnPrevious = true
     }
 
     /// After a landing look-ahead that found nothing, the next one is this many batches later.
@@ -150,6 +175,8 @@ final class ImportBatchMaker: @unchecked Sendable {
     let batchSize: Int
     private var batchNumber = 0
     private var nextLookAhead = 0
+    /// What the batch made last touches, for `PreparedBatch.dependsOn`.
+    private var previous: PreparedBatch.Footprint?
 
     init(store: RecordStore, reader: any SourceRecordReader, source: ByteSource?, adapter: IngestSource, plan: MappingPlan, batchSize: Int) {
         self.store = store
@@ -167,9 +194,51 @@ final class ImportBatchMaker: @unchecked Sendable {
         while items.count < batchSize, let item = reader.next() { items.append(item) }
         guard !items.isEmpty else { return nil }
         let lookAhead = batchNumber >= nextLookAhead
-        let batch = try store.prepare(items, adapter: adapter, plan: plan, consultLanding: lookAhead)
+        var batch = try store.prepare(items, adapter: adapter, plan: plan, consultLanding: lookAhead)
         if lookAhead && batch.landedBeforeCount == 0 { nextLookAhead = batchNumber + Self.lookAheadStride }
         batchNumber += 1
-        return Made(batch: batch, bytesRead: source?.bytesRead)
+        let dependent = batchNumber > 1 && batch.dependsOn(previous)
+        if let previous, !dependent { batch.follow(previous) }
+        previous = batch.footprint
+        return Made(batch: batch, bytesRead: source?.bytesRead, dependsOnPrevious: dependent)
+    }
+}
+
+/// An import's running totals, added to in batch order by whichever thread wrote the batch.
+final class ImportTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var state = IngestService.ImportProgress()
+    private let started: Date
+    private let progress: (IngestService.ImportProgress) -> Void
+
+    init(bytesTotal: Int?, started: Date, progress: @escaping (IngestService.ImportProgress) -> Void) {
+        state.bytesTotal = bytesTotal
+        self.started = started
+        self.progress = progress
+    }
+
+    func add(_ made: ImportBatchMaker.Made, _ outcome: BatchOutcome, besidePrevious: Bool = false) {
+        lock.lock()
+        defer { lock.unlock() }
+        if besidePrevious { state.besidePrevious += 1 }
+        state.entitiesAfterPrevious += outcome.entitiesAfterPrevious
+        state.records += made.batch.itemCount
+        state.accepted += outcome.count(.accepted)
+        state.unchanged += outcome.count(.unchanged)
+        state.rejected += outcome.count(.rejected)
+        state.skipped += outcome.count(.skipped)
+        state.events += outcome.events
+        state.conflicts += outcome.conflicts
+        state.batches += 1
+        state.seconds = Date().timeIntervalSince(started)
+        state.bytesRead = made.bytesRead
+        progress(state)
+    }
+
+    func finish() -> IngestService.ImportProgress {
+        lock.withLock {
+            state.seconds = Date().timeIntervalSince(started)
+            return state
+        }
     }
 }

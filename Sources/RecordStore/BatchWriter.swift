@@ -29,6 +29,8 @@ struct BatchWriter {
     private var keyedCount = 0
     /// Entities this writer created whose blocking keys are not written yet: they have none to delete.
     private var createdUnkeyed = Set<String>()
+    /// Record-once counters per department, written with the batch's tail (`writeTallies`).
+    private var tallies: [String: RecordOnceTally] = [:]
 
     init(connection: PostgresConnection, rules: StoreRules, adapter: IngestSource, plan: MappingPlan, observedAt: String) {
         self.connection = connection
@@ -50,7 +52,16 @@ struct BatchWriter {
     /// `keepsContent`: the accepted records' source content is kept for a later replay
     /// (`landing_batches`), in this transaction so that a crash cannot keep the golden records and
     /// lose the content they came from. A replay itself stores nothing again.
-    mutating func store(_ batch: PreparedBatch, checkpoint: String?, reprocess: Bool, keepsContent: Bool) throws -> BatchOutcome {
+    ///
+    /// The work comes in two parts. The head (landing, mapping, entities, matching, landing rows)
+    /// touches only rows of this batch's source keys and entities. The tail writes the rows that
+    /// every batch shares or numbers (counters, rejects, kept content, checkpoint, change log).
+    /// `awaitTurn` is called before anything that must see the batches before this one committed:
+    /// before the tail, and before matching (which reads other entities and open cases). An
+    /// import that writes two independent batches at once (`IngestService.importFile`) waits
+    /// there for the previous batch's commit; alone, it returns at once.
+    mutating func store(_ batch: PreparedBatch, checkpoint: String?, reprocess: Bool, keepsContent: Bool,
+                        awaitTurn: () throws -> Void = {}) throws -> BatchOutcome {
         outcomes = Array(repeating: nil, count: batch.count)
         for (index, error) in batch.unreadable {
             let problem = RecordOutcome.Problem(field: "record", rule: error.kind.rawValue, message: error.message, severity: "error")
@@ -121,15 +132,21 @@ struct BatchWriter {
         // 3-4. Identity resolution and survivorship; then matching of records without a usable
         // key (against entities as this batch left them), and open cases a clean key now settles.
         var result = BatchOutcome()
-        var events = try merge(bound: bound, order: entityOrder, into: &result)
+        var events = try mergeKeyed(bound: bound, order: entityOrder, laterEntities: batch.entitiesOfPrevious,
+                                    into: &result, awaitTurn: awaitTurn)
         try refreshMatchKeys()
-        if !keyless.isEmpty { events += try match(keyless, into: &result) }
-        events += try linkOpenCases(into: &result)
+        if !keyless.isEmpty {
+            try awaitTurn()
+            events += try match(keyless, into: &result)
+        }
+        events += try linkOpenCases(into: &result, awaitTurn: awaitTurn)
         try closeCasesOfRedeliveredRecords(keyless: Set(keyless.map(\.index)))
-
-        // 5. Rejects, landing, checkpoint, then the change log.
-        try writeRejects()
         try writeLanding()
+
+        // 5. The tail: counters, rejects, kept content, checkpoint, then the change log.
+        try awaitTurn()
+        try writeTallies()
+        try writeRejects()
         if keepsContent { try keepContent(batch) }
         if let checkpoint {
             try connection.execute("""
@@ -266,8 +283,32 @@ struct BatchWriter {
         var sent: [String: String]
     }
 
+    /// The batch's keyed entities, merged. Those in `later` (the batch before this one writes them
+    /// too) are merged only after `awaitTurn`, when that batch has committed; the events come in
+    /// the key order of one merge of them all.
+    private mutating func mergeKeyed(bound: [String: [Bound]], order: [(resource: String, key: String)], laterEntities later: Set<String>,
+                                     into result: inout BatchOutcome, awaitTurn: () throws -> Void) throws -> [NewChangeEvent] {
+        guard !later.isEmpty else { return try merge(bound: bound, order: order, into: &result) }
+        var first: [(resource: String, key: String)] = [], second: [(resource: String, key: String)] = []
+        for entity in order {
+            if later.contains(entity.resource + "\u{1F}" + entity.key) { second.append(entity) } else { first.append(entity) }
+        }
+        var events = try keyedMerge(bound: bound, order: first, into: &result)
+        try awaitTurn()
+        result.entitiesAfterPrevious += second.count
+        events += try keyedMerge(bound: bound, order: second, into: &result)
+        return events.sorted { ($0.resource, $0.key) < ($1.resource, $1.key) }.map(\.event)
+    }
+
     private mutating func merge(bound: [String: [Bound]], order: [(resource: String, key: String)],
                                 into result: inout BatchOutcome, source: (id: String, department: String)? = nil) throws -> [NewChangeEvent] {
+        try keyedMerge(bound: bound, order: order, into: &result, source: source).map(\.event)
+    }
+
+    /// Survivorship for these entities (locked, or created), with their change events in key order.
+    private mutating func keyedMerge(bound: [String: [Bound]], order: [(resource: String, key: String)], into result: inout BatchOutcome,
+                                     source: (id: String, department: String)? = nil) throws
+        -> [(resource: String, key: String, event: NewChangeEvent)] {
         guard !order.isEmpty else { return [] }
         let acting = source ?? (adapter.id, adapter.department)
         // Lock in one global order so that concurrent batches never wait on each other in a cycle.
@@ -278,7 +319,8 @@ struct BatchWriter {
 
         var writes: [(id: String, merged: Merged)] = []
         var conflicts: [(entity: String, resource: String, conflict: FieldConflict)] = []
-        var tally = RecordOnceTally()
+        var tally = tallies[acting.department] ?? RecordOnceTally()
+        defer { tallies[acting.department] = tally }
 
         // New entities: written once, with their whole first version. Several records of one new
         // entity in the batch can disagree already: their conflicts open once it has an id.
@@ -352,17 +394,22 @@ struct BatchWriter {
                       opened.map(\.conflict.challenger.provenance.adapter)])
         }
         try supersede(outcomes, disputed: Set(conflicts.map { $0.entity + "\u{1F}" + $0.conflict.field }), adapterID: acting.id)
-        try tally.write(department: acting.department, in: connection)
         result.versionsWritten += all.count
         result.conflicts += opened.count
         written += all.map { ($0.id, $0.merged.resource, $0.merged.record, $0.merged.match) }
         createdUnkeyed.formUnion(writes.map(\.id))
         // Events in the batch's key order, the same order however the batch raced.
         return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
-            NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
-                           operation: m.previousVersion == 0 ? .created : .updated, changedFields: m.changed,
-                           record: nil, sources: m.sources)
+            (m.resource, m.key, NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
+                                               operation: m.previousVersion == 0 ? .created : .updated, changedFields: m.changed,
+                                               record: nil, sources: m.sources))
         }
+    }
+
+    /// Adds the counters of every merge so far to `record_once_counts`, departments in order.
+    private mutating func writeTallies() throws {
+        for department in tallies.keys.sorted() { try tallies[department]!.write(department: department, in: connection) }
+        tallies.removeAll()
     }
 
     /// The overrides in force on these entities: per entity, per field, who may retire them.
@@ -620,7 +667,7 @@ extension BatchWriter {
     /// Open cases that share a blocking key with an entity this batch wrote, when that entity is
     /// now the case's one safe candidate among all (score at or above the case's threshold, no
     /// disagreeing rule, no other candidate at the threshold): linked automatically, the case says so.
-    mutating func linkOpenCases(into result: inout BatchOutcome) throws -> [NewChangeEvent] {
+    mutating func linkOpenCases(into result: inout BatchOutcome, awaitTurn: () throws -> Void = {}) throws -> [NewChangeEvent] {
         // Per entity, its latest entry in `written`.
         var latest: [String: Int] = [:]
         for (i, w) in written.enumerated() where rules.matchers[w.resource] != nil { latest[w.id] = i }
@@ -630,6 +677,8 @@ extension BatchWriter {
         // and no blocking key needs to be looked up.
         guard try !connection.query("SELECT 1 FROM match_cases WHERE status = 'open' AND resource = ANY($1::text[]) LIMIT 1",
                                     [resources]).rows.isEmpty else { return [] }
+        // Which candidate is the one safe one depends on every entity: the earlier batches' too.
+        try awaitTurn()
         workOutMatchData()
         var events: [NewChangeEvent] = []
         for resource in resources {
@@ -753,6 +802,7 @@ extension BatchWriter {
         let events = try merge(bound: bound, order: [(resource, key)], into: &result,
                                source: (provenance.adapter, provenance.department))
         try refreshMatchKeys()
+        try writeTallies()
         result.lastPosition = try ChangeLog.append(events, in: connection)
         result.events = events.count
         return result

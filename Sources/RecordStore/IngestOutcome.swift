@@ -47,6 +47,9 @@ public struct BatchOutcome: Sendable {
     public var matchCases = 0
     /// Open review cases linked automatically because a record with a clean key agreed.
     public var matchCasesLinked = 0
+    /// Entities the batch before this one wrote too, merged once it had committed (a batch
+    /// written beside the one before it: `PreparedBatch.dependsOn`).
+    public var entitiesAfterPrevious = 0
     /// Last change-log position written, if any.
     public var lastPosition: Int64?
 

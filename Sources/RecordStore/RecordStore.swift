@@ -57,12 +57,19 @@ public final class RecordStore: Sendable {
     }
 
     /// Stores a prepared batch in one transaction. `plan` must be the plan it was prepared with.
+    ///
+    /// `awaitTurn`, for a writer that stores the next batch while this one is still being written
+    /// (see `PreparedBatch.dependsOn`): called, inside the transaction, before the part of the
+    /// work that must come after the previous batch's commit (matching, then the counters,
+    /// rejects and change events). It returns once that batch committed, or throws to roll this
+    /// one back. A transaction that retries after a lost connection calls it again.
     public func ingest(_ batch: PreparedBatch, adapter: IngestSource, plan: MappingPlan,
-                       checkpoint: String? = nil, reprocess: Bool = false, keepsContent: Bool = true) throws -> BatchOutcome {
+                       checkpoint: String? = nil, reprocess: Bool = false, keepsContent: Bool = true,
+                       awaitTurn: () throws -> Void = {}) throws -> BatchOutcome {
         precondition(batch.mappingID == plan.id && batch.mappingVersion == plan.version, "batch prepared with another mapping")
         return try pool.transaction { c in
             var writer = BatchWriter(connection: c, rules: rules, adapter: adapter, plan: plan, observedAt: batch.observedAt)
-            return try writer.store(batch, checkpoint: checkpoint, reprocess: reprocess, keepsContent: keepsContent)
+            return try writer.store(batch, checkpoint: checkpoint, reprocess: reprocess, keepsContent: keepsContent, awaitTurn: awaitTurn)
         }
     }
 }
@@ -122,12 +129,42 @@ public struct PreparedBatch: Sendable {
     /// Records with a value the database cannot hold (`ValueLimits`): rejected before mapping,
     /// stored without their content. `key` is nil when the source key itself is the problem.
     var unstorable: [(index: Int, position: String, key: String?, problems: [ValueLimits.Problem], fingerprint: [UInt8])] = []
+    /// What the batch can touch, known once it is mapped (see `dependsOn`).
+    public private(set) var footprint: Footprint?
+    /// Entities the batch before this one writes too, when the two are written at once (see
+    /// `dependsOn`): this batch merges them only once that one has committed.
+    public private(set) var entitiesOfPrevious = Set<String>()
+
+    /// A batch's source keys, the identity keys of its canonical records ("resource␟key"), and
+    /// whether one of them has no key and may go to matching.
+    public struct Footprint: Sendable {
+        var sourceKeys = Set<String>()
+        var entityKeys = Set<String>()
+        var mayMatch = false
+    }
 
     /// How many items the batch holds (records and unreadable items).
     public var itemCount: Int { count }
 
     /// How many of its records the look at landing found delivered before with this content.
     public var landedBeforeCount: Int { prepared.reduce(0) { $0 + ($1.landedBefore ? 1 : 0) } }
+
+    /// Whether this batch must start writing only after `previous` committed. Two batches of one
+    /// adapter may be written at once when no source key is in both (landing) and `previous`
+    /// sends nothing to matching (its open cases would be invisible to this one until it
+    /// commits). Everything else this batch does that depends on earlier batches waits for its
+    /// turn inside the transaction (`RecordStore.ingest(awaitTurn:)`): the entities both write
+    /// (a household split by the batch boundary), matching, counters, rejects and change events.
+    /// So the store ends the same as with one batch at a time.
+    public func dependsOn(_ previous: Footprint?) -> Bool {
+        guard let mine = footprint, let previous, !previous.mayMatch else { return true }
+        return !mine.sourceKeys.isDisjoint(with: previous.sourceKeys)
+    }
+
+    /// Prepares this batch to be written while the one before it still is: notes the entities both write.
+    public mutating func follow(_ previous: Footprint) {
+        entitiesOfPrevious = footprint?.entityKeys.intersection(previous.entityKeys) ?? []
+    }
 
     init(items: [SourceReadItem], adapter: IngestSource, plan: MappingPlan, observedAt: String) {
         count = items.count
@@ -160,12 +197,18 @@ public struct PreparedBatch: Sendable {
 
     /// Maps every record not landed before.
     mutating func map(plan: MappingPlan, adapter: IngestSource, rules: StoreRules) {
+        var footprint = Footprint()
+        defer { self.footprint = footprint }
+        for p in prepared { footprint.sourceKeys.insert(p.key) }
+        for u in unstorable { if let key = u.key { footprint.sourceKeys.insert(key) } }
         for i in prepared.indices where !prepared[i].landedBefore {
             var result = plan.apply(prepared[i].record)
             // An identity key is a B-tree index entry: one too long to index is this record's fault.
             for record in result.records {
-                guard let key = rules.identityKey(resource: record.resource, identity: record.identity),
-                      key.utf8.count > ValueLimits.standard.maxSourceKeyBytes else { continue }
+                let identity = rules.identityKey(resource: record.resource, identity: record.identity)
+                if let identity { footprint.entityKeys.insert(record.resource + "\u{1F}" + identity) }
+                if identity == nil, rules.matchers[record.resource] != nil { footprint.mayMatch = true }
+                guard let key = identity, key.utf8.count > ValueLimits.standard.maxSourceKeyBytes else { continue }
                 result.issues.append(MappingIssue(locator: prepared[i].record.locator, field: record.resource, rule: ValueLimits.Rule.tooLong.rawValue,
                                                   message: "the identity key of \(record.resource) is longer than \(ValueLimits.standard.maxSourceKeyBytes) bytes",
                                                   severity: .error))

@@ -58,10 +58,10 @@ final class Locked<Value>: @unchecked Sendable {
 
     init(_ value: Value) { self.value = value }
 
-    func withValue<T>(_ body: (inout Value) -> T) -> T {
+    func withValue<T>(_ body: (inout Value) throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
-        return body(&value)
+        return try body(&value)
     }
 
     var current: Value { withValue { $0 } }
