@@ -39,6 +39,25 @@ enum MatchIndex {
         return (values, blocks(matcher, resource: resource, values: values))
     }
 
+    /// The match data of a first version written from `record` (its JSON is `json`), without
+    /// parsing that JSON back: the values are the same as `values(json:)` reads from it. A record
+    /// with a number or a repeated field name is read back from the JSON, which decides there (a
+    /// literal that is not a JSON number, or a repeated name, makes the whole record unreadable).
+    static func matchData(_ matcher: Matcher, resource: String, firstVersionOf record: CanonicalRecord, json: String) -> MatchData {
+        var values: [String: String] = [:]
+        values.reserveCapacity(record.fields.count)
+        for field in record.fields {
+            let text: String
+            switch field.value {
+            case .string(let s), .code(let s), .date(let s), .datetime(let s): text = s
+            case .boolean(let b): text = b ? "true" : "false"
+            case .integer, .decimal: return matchData(matcher, resource: resource, json: json)
+            }
+            guard values.updateValue(text, forKey: field.name) == nil else { return matchData(matcher, resource: resource, json: json) }
+        }
+        return (values, blocks(matcher, resource: resource, values: values))
+    }
+
     /// Blocking keys as stored: (rule name, hashed key).
     static func blocks(_ matcher: Matcher, resource: String, values: [String: String]) -> [(rule: String, hash: String)] {
         matcher.blockingKeys(values).map { ($0.rule, Secrets.hex(Secrets.sha256(resource + "\u{1F}" + $0.key))) }

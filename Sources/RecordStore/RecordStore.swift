@@ -219,7 +219,9 @@ public struct PreparedBatch: Sendable {
                                              mappingID: plan.id, mappingVersion: plan.version, observedAt: observedAt)
             prepared[i].firstVersions = result.records.map { record in
                 var first = GoldenRecordCodec.firstVersion(record, provenance: provenance)
-                first.match = rules.matchers[record.resource].map { MatchIndex.matchData($0, resource: record.resource, json: first.record) }
+                first.match = rules.matchers[record.resource].map {
+                    MatchIndex.matchData($0, resource: record.resource, firstVersionOf: record, json: first.record)
+                }
                 return first
             }
         }
