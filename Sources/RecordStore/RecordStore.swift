@@ -135,10 +135,11 @@ public struct PreparedBatch: Sendable {
     /// `dependsOn`): this batch merges them only once that one has committed.
     public private(set) var entitiesOfPrevious = Set<String>()
 
-    /// A batch's source keys, the identity keys of its canonical records ("resource␟key"), and
-    /// whether one of them has no key and may go to matching.
+    /// A batch's deliveries (source key and content: what landing knows them by), the identity
+    /// keys of its canonical records ("resource␟key"), and whether one of them has no key and may
+    /// go to matching.
     public struct Footprint: Sendable {
-        var sourceKeys = Set<String>()
+        var deliveries = Set<LandingKey>()
         var entityKeys = Set<String>()
         var mayMatch = false
     }
@@ -150,15 +151,17 @@ public struct PreparedBatch: Sendable {
     public var landedBeforeCount: Int { prepared.reduce(0) { $0 + ($1.landedBefore ? 1 : 0) } }
 
     /// Whether this batch must start writing only after `previous` committed. Two batches of one
-    /// adapter may be written at once when no source key is in both (landing) and `previous`
-    /// sends nothing to matching (its open cases would be invisible to this one until it
-    /// commits). Everything else this batch does that depends on earlier batches waits for its
+    /// adapter may be written at once when no delivery is in both (the same source key with the
+    /// same content: landing would tell the later one it is unchanged) and `previous` sends
+    /// nothing to matching (its open cases would be invisible to this one until it commits). A
+    /// source key with different contents in both (a key damaged the same way in many records)
+    /// does not hold them back: landing rows are told apart by content. Everything else this batch does that depends on earlier batches waits for its
     /// turn inside the transaction (`RecordStore.ingest(awaitTurn:)`): the entities both write
     /// (a household split by the batch boundary), matching, counters, rejects and change events.
     /// So the store ends the same as with one batch at a time.
     public func dependsOn(_ previous: Footprint?) -> Bool {
         guard let mine = footprint, let previous, !previous.mayMatch else { return true }
-        return !mine.sourceKeys.isDisjoint(with: previous.sourceKeys)
+        return !mine.deliveries.isDisjoint(with: previous.deliveries)
     }
 
     /// Prepares this batch to be written while the one before it still is: notes the entities both write.
@@ -199,8 +202,8 @@ public struct PreparedBatch: Sendable {
     mutating func map(plan: MappingPlan, adapter: IngestSource, rules: StoreRules) {
         var footprint = Footprint()
         defer { self.footprint = footprint }
-        for p in prepared { footprint.sourceKeys.insert(p.key) }
-        for u in unstorable { if let key = u.key { footprint.sourceKeys.insert(key) } }
+        // Records rejected as unstorable leave only a reject, written in the batch's tail.
+        for p in prepared { footprint.deliveries.insert(LandingKey(key: p.key, hash: p.hash)) }
         for i in prepared.indices where !prepared[i].landedBefore {
             var result = plan.apply(prepared[i].record)
             // An identity key is a B-tree index entry: one too long to index is this record's fault.
