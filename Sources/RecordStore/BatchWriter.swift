@@ -13,6 +13,8 @@ struct BatchWriter {
     let adapter: IngestSource
     let plan: MappingPlan
     let observedAt: String
+    /// How many existing entities survivorship holds at once (see `keyedMerge`).
+    var existingSlice = RecordStore.defaultExistingSlice
 
     private var outcomes: [RecordOutcome?] = []
     private var landing: [LandingKey: String] = [:]
@@ -341,20 +343,50 @@ struct BatchWriter {
             if !raced.isEmpty { existing += try lockExisting(raced) }
         }
 
+        result.conflicts += try open(conflicts)
+
+        // Existing entities, a slice at a time (in key order, all locked above): what survivorship
+        // needs of an entity (its decoded fields, its outcome) is about 16 kB, and a batch of
+        // updates would otherwise hold it for every entity at once.
+        var updates: [(id: String, merged: Merged)] = []
+        var start = 0
+        while start < existing.count {
+            let slice = existing[start..<(start + min(existingSlice, existing.count - start))]
+            start += slice.count
+            updates += try mergeExisting(slice, bound: bound, adapterID: acting.id, tally: &tally, result: &result)
+        }
+        let all = writes + updates
+        for w in all { note(entity: w.id, resource: w.merged.resource, key: w.merged.key, bound: bound) }
+        result.versionsWritten += all.count
+        written += all.map { ($0.id, $0.merged.resource, $0.merged.record, $0.merged.match) }
+        createdUnkeyed.formUnion(writes.map(\.id))
+        // Events in the batch's key order, the same order however the batch raced.
+        return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
+            (m.resource, m.key, NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
+                                               operation: m.previousVersion == 0 ? .created : .updated, changedFields: m.changed,
+                                               record: nil, sources: m.sources))
+        }
+    }
+
+    /// Survivorship for existing, locked entities: their new versions written (the superseded
+    /// ones moved to entity_versions), retired overrides removed, conflicts opened and closed.
+    /// Returns the entities that got a new version (noted by the caller; those without one are noted here).
+    private mutating func mergeExisting(_ rows: ArraySlice<ExistingEntity>, bound: [String: [Bound]], adapterID: String,
+                                        tally: inout RecordOnceTally, result: inout BatchOutcome) throws -> [(id: String, merged: Merged)] {
         var current: [String: [String: GoldenField]] = [:]
-        for row in existing { current[row.id] = try GoldenRecordCodec.decode(record: row.record, provenance: row.provenance) }
+        for row in rows { current[row.id] = try GoldenRecordCodec.decode(record: row.record, provenance: row.provenance) }
         let guards = try overrideGuards(current.filter { $0.value.values.contains { $0.provenance.steward != nil } }.map(\.key))
 
+        var conflicts: [(entity: String, resource: String, conflict: FieldConflict)] = []
         var updates: [(id: String, merged: Merged)] = []
         var outcomes: [String: Outcome] = [:]
-        for row in existing {
+        for row in rows {
             let o = outcome(resource: row.resource, key: row.key, version: row.version, current: current[row.id]!, bound: bound,
                             overrides: guards[row.id] ?? [:], conflicts: { conflicts.append((row.id, row.resource, $0)) })
             for k in o.kinds { tally.add(resource: row.resource, field: k.field, kind: k.kind) }
             outcomes[row.id] = o
             if let m = o.merged { updates.append((row.id, m)) } else { note(entity: row.id, resource: row.resource, key: row.key, bound: bound) }
         }
-        for w in writes + updates { note(entity: w.id, resource: w.merged.resource, key: w.merged.key, bound: bound) }
 
         if !updates.isEmpty {
             // The version being superseded moves to entity_versions, inside PostgreSQL.
@@ -376,34 +408,30 @@ struct BatchWriter {
                 DELETE FROM field_overrides o USING unnest($1::uuid[], $2::text[]) AS u(e, f) WHERE o.entity_id = u.e AND o.field = u.f
                 """, [retired.map(\.0), retired.map(\.1)])
         }
-        let all = writes + updates
-        // One conflict per entity, field and challenger: the batch's last disagreement.
+        result.conflicts += try open(conflicts)
+        try supersede(outcomes, disputed: Set(conflicts.map { $0.entity + "\u{1F}" + $0.conflict.field }), adapterID: adapterID)
+        return updates
+    }
+
+    /// Opens these conflicts: one per entity, field and challenger (the last disagreement), less
+    /// those settled before for the same pair of values. Returns how many were opened or updated.
+    private func open(_ conflicts: [(entity: String, resource: String, conflict: FieldConflict)]) throws -> Int {
+        guard !conflicts.isEmpty else { return 0 }
         var last: [String: Int] = [:]
         for (i, c) in conflicts.enumerated() { last[c.entity + "\u{1F}" + c.conflict.field + "\u{1F}" + c.conflict.challenger.provenance.adapter] = i }
         let distinct = conflicts.indices.filter { last.values.contains($0) }.map { conflicts[$0] }
-        let opened = try distinct.isEmpty ? [] : notSettledBefore(distinct)
-        if !opened.isEmpty {
-            try connection.execute("""
-                INSERT INTO conflicts (entity_id, resource, field, golden, challenger, challenger_adapter)
-                SELECT e, r, f, g::jsonb, c::jsonb, a FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(e, r, f, g, c, a)
-                ON CONFLICT (entity_id, field, challenger_adapter) WHERE status = 'open' DO UPDATE
-                  SET golden = EXCLUDED.golden, challenger = EXCLUDED.challenger, updated_at = now()
-                """, [opened.map(\.entity), opened.map(\.resource), opened.map(\.conflict.field),
-                      opened.map { GoldenRecordCodec.conflictSide($0.conflict.golden) },
-                      opened.map { GoldenRecordCodec.conflictSide($0.conflict.challenger) },
-                      opened.map(\.conflict.challenger.provenance.adapter)])
-        }
-        try supersede(outcomes, disputed: Set(conflicts.map { $0.entity + "\u{1F}" + $0.conflict.field }), adapterID: acting.id)
-        result.versionsWritten += all.count
-        result.conflicts += opened.count
-        written += all.map { ($0.id, $0.merged.resource, $0.merged.record, $0.merged.match) }
-        createdUnkeyed.formUnion(writes.map(\.id))
-        // Events in the batch's key order, the same order however the batch raced.
-        return all.sorted { ($0.merged.resource, $0.merged.key) < ($1.merged.resource, $1.merged.key) }.map { id, m in
-            (m.resource, m.key, NewChangeEvent(resource: m.resource, entityID: id, version: m.previousVersion + 1,
-                                               operation: m.previousVersion == 0 ? .created : .updated, changedFields: m.changed,
-                                               record: nil, sources: m.sources))
-        }
+        let opened = try notSettledBefore(distinct)
+        guard !opened.isEmpty else { return 0 }
+        try connection.execute("""
+            INSERT INTO conflicts (entity_id, resource, field, golden, challenger, challenger_adapter)
+            SELECT e, r, f, g::jsonb, c::jsonb, a FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(e, r, f, g, c, a)
+            ON CONFLICT (entity_id, field, challenger_adapter) WHERE status = 'open' DO UPDATE
+              SET golden = EXCLUDED.golden, challenger = EXCLUDED.challenger, updated_at = now()
+            """, [opened.map(\.entity), opened.map(\.resource), opened.map(\.conflict.field),
+                  opened.map { GoldenRecordCodec.conflictSide($0.conflict.golden) },
+                  opened.map { GoldenRecordCodec.conflictSide($0.conflict.challenger) },
+                  opened.map(\.conflict.challenger.provenance.adapter)])
+        return opened.count
     }
 
     /// Adds the counters of every merge so far to `record_once_counts`, departments in order.
@@ -504,9 +532,11 @@ struct BatchWriter {
         }
     }
 
+    /// An existing entity as locked by `lockExisting`.
+    typealias ExistingEntity = (id: String, resource: String, key: String, version: Int, record: String, provenance: String)
+
     /// Existing entities with these keys, locked, in key order.
-    private func lockExisting(_ keys: [(resource: String, key: String)]) throws
-        -> [(id: String, resource: String, key: String, version: Int, record: String, provenance: String)] {
+    private func lockExisting(_ keys: [(resource: String, key: String)]) throws -> [ExistingEntity] {
         try connection.query("""
             SELECT e.id, e.resource, e.identity_key, e.version, e.record::text AS record, e.provenance::text AS provenance
             FROM entities e JOIN unnest($1::text[], $2::text[]) AS u(r, k) ON e.resource = u.r AND e.identity_key = u.k

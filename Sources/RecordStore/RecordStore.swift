@@ -20,10 +20,16 @@ import Telemetry
 public final class RecordStore: Sendable {
     public let pool: ConnectionPool
     public let rules: StoreRules
+    /// How many existing entities of a batch survivorship holds in memory at once (their decoded
+    /// fields and outcomes, about 16 kB each); the rest of the batch waits its turn. Any value
+    /// stores the same; the equivalence test compares a small one with an unlimited one.
+    public let existingSlice: Int
+    public static let defaultExistingSlice = 500
 
-    public init(pool: ConnectionPool, rules: StoreRules) {
+    public init(pool: ConnectionPool, rules: StoreRules, existingSlice: Int = RecordStore.defaultExistingSlice) {
         self.pool = pool
         self.rules = rules
+        self.existingSlice = max(1, existingSlice)
     }
 
     /// Stores one batch from `adapter` read with `plan`. `checkpoint` (pull adapters) is saved in
@@ -69,6 +75,7 @@ public final class RecordStore: Sendable {
         precondition(batch.mappingID == plan.id && batch.mappingVersion == plan.version, "batch prepared with another mapping")
         return try pool.transaction { c in
             var writer = BatchWriter(connection: c, rules: rules, adapter: adapter, plan: plan, observedAt: batch.observedAt)
+            writer.existingSlice = existingSlice
             return try writer.store(batch, checkpoint: checkpoint, reprocess: reprocess, keepsContent: keepsContent, awaitTurn: awaitTurn)
         }
     }

@@ -33,7 +33,8 @@ import Testing
         let pool: ConnectionPool
         let service: IngestService
 
-        init(adapters: String) throws {
+        /// `existingSlice`: how many existing entities survivorship holds at once (any value stores the same).
+        init(adapters: String, existingSlice: Int = RecordStore.defaultExistingSlice) throws {
             url = try TestDatabase.migrated(Schema.migrations)
             var config = HubConfiguration()
             config.catalogDirectory = RepositoryRoot.path + "/mappings/catalog"
@@ -41,7 +42,7 @@ import Testing
             config.adaptersDirectory = adapters
             let registry = try IngestRegistry.load(config, logger: .silent)
             pool = ConnectionPool(url: url, maxConnections: 4)
-            service = IngestService(registry: registry, store: RecordStore(pool: pool, rules: registry.rules))
+            service = IngestService(registry: registry, store: RecordStore(pool: pool, rules: registry.rules, existingSlice: existingSlice))
         }
 
         deinit { pool.close() }
@@ -118,7 +119,8 @@ import Testing
         let adapters = try adaptersFolder(in: folder)
         let deliveries = try generate(seed: seed, residents: 150 + rng.int(150), into: folder)
         let batchSize = 7 + rng.int(120)
-        let a = try Side(adapters: adapters), b = try Side(adapters: adapters)
+        // The bulk side merges a batch's existing entities a few at a time, the per-batch side all at once.
+        let a = try Side(adapters: adapters, existingSlice: 1 + rng.int(6)), b = try Side(adapters: adapters, existingSlice: .max)
         var bulkTotals = Totals(), perBatchTotals = Totals(), beside = 0, shared = 0
         for delivery in deliveries {
             let p = try bulk(delivery, side: a, batchSize: batchSize)
