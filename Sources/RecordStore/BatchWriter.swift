@@ -392,15 +392,14 @@ struct BatchWriter {
             // The version being superseded moves to entity_versions, inside PostgreSQL.
             let ids = updates.map(\.id)
             try connection.execute("""
-                INSERT INTO entity_versions (entity_id, version, record, provenance, changed_fields, created_at)
-                SELECT id, version, record, provenance, changed_fields, updated_at FROM entities WHERE id = ANY($1::uuid[])
+                INSERT INTO entity_versions (entity_id, version, record, provenance, created_at)
+                SELECT id, version, record, provenance, updated_at FROM entities WHERE id = ANY($1::uuid[])
                 """, [ids])
             try connection.execute("""
-                UPDATE entities e SET version = u.v, record = u.r::jsonb, provenance = u.p::json, changed_fields = u.c::text[],
-                       updated_at = now()
-                FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[]) AS u(id, v, r, p, c) WHERE e.id = u.id
+                UPDATE entities e SET version = u.v, record = u.r::jsonb, provenance = u.p::json, updated_at = now()
+                FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, v, r, p) WHERE e.id = u.id
                 """, [ids, updates.map { $0.merged.previousVersion + 1 }, updates.map(\.merged.record),
-                      updates.map(\.merged.provenance), updates.map { $0.merged.changed.postgresText ?? "{}" }])
+                      updates.map(\.merged.provenance)])
         }
         let retired = outcomes.flatMap { id, o in o.retired.map { (id, $0) } }
         if !retired.isEmpty {
@@ -510,22 +509,21 @@ struct BatchWriter {
         let created = fresh.map { (id: EntityID.make(at: now), merged: $0) }
         do {
             try connection.transaction { c in
-                try c.copyIn("COPY entities (id, resource, identity_key, version, record, provenance, changed_fields) FROM STDIN") { w in
+                try c.copyIn("COPY entities (id, resource, identity_key, version, record, provenance) FROM STDIN") { w in
                     for (id, m) in created {
-                        try w.appendRow([id, m.resource, m.key, "1", m.record, m.provenance, m.changed.postgresText ?? "{}"])
+                        try w.appendRow([id, m.resource, m.key, "1", m.record, m.provenance])
                     }
                 }
             }
             return (created, [])
         } catch let error as PostgresError where error.sqlState == "23505" {
             let inserted = try connection.query("""
-                INSERT INTO entities (id, resource, identity_key, version, record, provenance, changed_fields)
-                SELECT i, r, k, 1, rec::jsonb, p::json, c::text[]
-                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(i, r, k, rec, p, c)
+                INSERT INTO entities (id, resource, identity_key, version, record, provenance)
+                SELECT i, r, k, 1, rec::jsonb, p::json
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(i, r, k, rec, p)
                 ON CONFLICT (resource, identity_key) DO NOTHING
                 RETURNING id
-                """, [created.map(\.id), fresh.map(\.resource), fresh.map(\.key), fresh.map(\.record), fresh.map(\.provenance),
-                      fresh.map { $0.changed.postgresText ?? "{}" }])
+                """, [created.map(\.id), fresh.map(\.resource), fresh.map(\.key), fresh.map(\.record), fresh.map(\.provenance)])
             let ours = Set(inserted.rows.compactMap { $0["id"] })
             return (created.filter { ours.contains($0.id) },
                     created.filter { !ours.contains($0.id) }.map { ($0.merged.resource, $0.merged.key) })

@@ -251,13 +251,13 @@ extension RecordStore {
             return StewardChange(entityID: entity.id, resource: entity.resource, valueChanged: false, position: nil)
         }
         try c.execute("""
-            INSERT INTO entity_versions (entity_id, version, record, provenance, changed_fields, created_at)
-            SELECT id, version, record, provenance, changed_fields, updated_at FROM entities WHERE id = $1
+            INSERT INTO entity_versions (entity_id, version, record, provenance, created_at)
+            SELECT id, version, record, provenance, updated_at FROM entities WHERE id = $1
             """, [entity.id])
         try c.execute("""
-            UPDATE entities SET version = $2, record = $3::jsonb, provenance = $4::json, changed_fields = $5::text[], updated_at = now()
+            UPDATE entities SET version = $2, record = $3::jsonb, provenance = $4::json, updated_at = now()
             WHERE id = $1
-            """, [entity.id, entity.version + 1, record, provenance, [field].postgresText ?? "{}"])
+            """, [entity.id, entity.version + 1, record, provenance])
         let sources = fields[field].map { GoldenRecordCodec.sourcesJSON([field: $0], changed: [field]) } ?? "[]"
         let position = try ChangeLog.append([NewChangeEvent(resource: entity.resource, entityID: entity.id, version: entity.version + 1,
                                                             operation: .updated, changedFields: [field], record: nil, sources: sources)],

@@ -406,11 +406,11 @@ import Testing
         func section(_ name: String, _ sql: String, _ line: ([String?]) -> String) throws {
             sections[name] = try rows(sql).map(line).sorted()
         }
-        try section("entities", "SELECT id::text, version::text, record::text, provenance::text, changed_fields::text FROM entities") { r in
-            "\(names.entity(r[0])) v\(r[1]!) \(names.json(r[2])) \(names.json(r[3])) \(r[4]!)"
+        try section("entities", "SELECT id::text, version::text, record::text, provenance::text FROM entities") { r in
+            "\(names.entity(r[0])) v\(r[1]!) \(names.json(r[2])) \(names.json(r[3]))"
         }
-        try section("entity versions", "SELECT entity_id::text, version::text, record::text, provenance::text, changed_fields::text FROM entity_versions") { r in
-            "\(names.entity(r[0])) v\(r[1]!) \(names.json(r[2])) \(names.json(r[3])) \(r[4]!)"
+        try section("entity versions", "SELECT entity_id::text, version::text, record::text, provenance::text FROM entity_versions") { r in
+            "\(names.entity(r[0])) v\(r[1]!) \(names.json(r[2])) \(names.json(r[3]))"
         }
         try section("landing", "SELECT adapter, source_key, encode(content_hash, 'hex'), status, mapping_version::text FROM landing") { r in
             r.map { $0 ?? "NULL" }.joined(separator: " ")
