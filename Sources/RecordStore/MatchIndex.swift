@@ -58,9 +58,9 @@ enum MatchIndex {
         return (values, blocks(matcher, resource: resource, values: values))
     }
 
-    /// Blocking keys as stored: (rule name, hashed key).
+    /// Blocking keys as stored: (rule name, the first 64 bits of the SHA-256 of resource and key, in hex).
     static func blocks(_ matcher: Matcher, resource: String, values: [String: String]) -> [(rule: String, hash: String)] {
-        matcher.blockingKeys(values).map { ($0.rule, Secrets.hex(Secrets.sha256(resource + "\u{1F}" + $0.key))) }
+        matcher.blockingKeys(values).map { ($0.rule, Secrets.hex(Array(Secrets.sha256(resource + "\u{1F}" + $0.key).prefix(8)))) }
     }
 
     /// Rewrites the blocking keys of entities that got a new version (in the caller's transaction).

@@ -433,5 +433,19 @@ public enum Schema {
             ALTER TABLE entities DROP COLUMN changed_fields;
             ALTER TABLE entity_versions DROP COLUMN changed_fields;
             """),
+        Migration(id: "0017_short_blocking_keys", sql: """
+            -- A blocking key is now the first 64 bits of its SHA-256 (16 hex digits, not 64). It
+            -- only finds candidates, which are then scored on their values, so two keys that share
+            -- a prefix (about one pair in 10^6 for a city's keys) cost one more candidate to score,
+            -- never a wrong link; and match_keys, four rows per person with both indexes, was the
+            -- bulk load's third largest write. Stored keys are cut the same way.
+            ALTER TABLE match_keys DROP CONSTRAINT match_keys_pkey;
+            UPDATE match_keys SET block = left(block, 16) WHERE length(block) > 16;
+            DELETE FROM match_keys a USING match_keys b
+              WHERE a.ctid < b.ctid AND a.resource = b.resource AND a.block = b.block AND a.entity_id = b.entity_id;
+            ALTER TABLE match_keys ADD PRIMARY KEY (resource, block, entity_id);
+            UPDATE match_cases SET blocks = ARRAY(SELECT left(b, 16) FROM unnest(blocks) AS b)
+              WHERE EXISTS (SELECT 1 FROM unnest(blocks) AS b WHERE length(b) > 16);
+            """),
     ]
 }

@@ -21,6 +21,35 @@ import Testing
         #expect(try more.migrate(c) == ["0003_idx"])
     }
 
+    /// Stores made before 0016/0017 keep working: the changed fields go (the change log has
+    /// them), stored blocking keys and open cases' keys are cut to the new length, and two keys of
+    /// one entity that the cut makes equal become one.
+    @Test func blockingKeysAndChangedFieldsOfAnOlderStoreAreMigrated() throws {
+        let url = try TestDatabase.fresh()
+        let c = try PostgresConnection(url: url)
+        let newer: Set<String> = ["0016_changed_fields_once", "0017_short_blocking_keys"]
+        _ = try Migrator(migrations: Schema.migrations.filter { !newer.contains($0.id) }).migrate(c)
+        let entity = "01a24950-e7fe-7e7c-b58a-14cf8f9cc9eb"
+        try c.execute("""
+            INSERT INTO entities (id, resource, identity_key, version, record, provenance, changed_fields)
+            VALUES ($1, 'Person', 'k', 1, '{}', '{"sources":[],"fields":{}}', '{name}')
+            """, [entity])
+        let long = String(repeating: "ab", count: 32), twin = String(repeating: "ab", count: 8) + String(repeating: "cd", count: 24)
+        let other = String(repeating: "0f", count: 32)
+        try c.execute("INSERT INTO match_keys (resource, block, entity_id) VALUES ('Person', $1, $3), ('Person', $2, $3), ('Person', $4, $3)",
+                      [long, twin, entity, other])
+        try c.execute("""
+            INSERT INTO match_cases (adapter, department, mapping, mapping_version, resource, source_key, position, record, blocks, auto_link, outcome, candidates)
+            VALUES ('a', 'd', 'm', 1, 'Person', 's', 'line 1', '{}', $1::text[], 0.9, 'no_candidate', '[]')
+            """, [[long, other]])
+        #expect(try Migrator(migrations: Schema.migrations).migrate(c) == ["0016_changed_fields_once", "0017_short_blocking_keys"])
+        let keys = try c.query("SELECT block FROM match_keys ORDER BY block").rows.compactMap { $0["block"] }
+        #expect(keys == [String(repeating: "0f", count: 8), String(repeating: "ab", count: 8)])
+        #expect(try c.query("SELECT blocks::text AS b FROM match_cases").first?["b"]
+                == "{\(String(repeating: "ab", count: 8)),\(String(repeating: "0f", count: 8))}")
+        #expect(try c.query("SELECT 1 FROM information_schema.columns WHERE table_name IN ('entities', 'entity_versions') AND column_name = 'changed_fields'").rows.isEmpty)
+    }
+
     @Test func failingMigrationRollsBackAloneAndStopsTheRun() throws {
         let c = try PostgresConnection(url: try TestDatabase.fresh())
         let broken = Migrator(migrations: migrations + [Migration(id: "0003_bad", sql: "CREATE TABLE x (a int); SELEC 1")])
