@@ -21,6 +21,8 @@ struct BatchWriter {
     private var landingOrder: [LandingKey] = []
     /// Landing rows that already exist (updated in place; the rest are new and sent with COPY).
     private var landedBefore = Set<LandingKey>()
+    /// Landing rows this writer wrote first thing (`claimFresh`), with the status they will get.
+    private var claimed = Set<LandingKey>()
     private var rejects: [(key: String?, position: String, issues: String, record: String?, fingerprint: [UInt8])] = []
     /// Entities given a new version by this writer, with their record (for the blocking-key index).
     private var written: [(id: String, resource: String, record: String, match: MatchIndex.MatchData?)] = []
@@ -93,6 +95,7 @@ struct BatchWriter {
             }
             let position = p.record.locator.description
             if result.skipped {
+                assert(landingStatus(result) == "skipped")
                 outcomes[p.index] = RecordOutcome(position: position, sourceKey: p.key, status: .skipped, problems: [], entities: [])
                 land(p, status: "skipped")
                 continue
@@ -112,6 +115,7 @@ struct BatchWriter {
                 keyed.append((record.resource, key, record))
             }
             if result.rejected || !identityProblems.isEmpty {
+                assert(landingStatus(result) == "rejected")
                 let all = problems + identityProblems
                 outcomes[p.index] = RecordOutcome(position: position, sourceKey: p.key, status: .rejected, problems: all, entities: [])
                 rejects.append((p.key, position, Self.issuesJSON(all), p.json, p.hash))
@@ -127,6 +131,7 @@ struct BatchWriter {
                 let first = p.firstVersions.count == keyed.count ? p.firstVersions[i] : nil
                 bound[id, default: []].append(Bound(index: p.index, record: record, provenance: provenance, first: first))
             }
+            assert(landingStatus(result) == "accepted")
             outcomes[p.index] = RecordOutcome(position: position, sourceKey: p.key, status: .accepted, problems: problems, entities: [])
             land(p, status: "accepted")
         }
@@ -170,6 +175,7 @@ struct BatchWriter {
             outcomes[p.index] = RecordOutcome(position: p.record.locator.description, sourceKey: p.key, status: .unchanged, problems: [], entities: [])
         }
         guard !candidates.isEmpty else { return [] }
+        if try claimFresh(candidates) { return candidates }
         // Looked at again inside the transaction: another writer may have landed some since.
         let landing = try LandingLookup.lookup(candidates.map { ($0.key, $0.hash) }, adapter: adapter.id,
                                                mappingVersion: plan.version, in: connection)
@@ -185,6 +191,50 @@ struct BatchWriter {
             }
         }
         return changed
+    }
+
+    /// Writes the landing rows of deliveries that the look-ahead did not find, before anything
+    /// else, as a cheaper way to learn that none of them landed before: the rows go in (one
+    /// COPY, which the batch writes anyway), or one of them is there already (a unique violation,
+    /// undone to a savepoint) and the batch looks them up as usual. A first load thus skips a
+    /// lookup of every key in the transaction (2,000 index probes; 18% of PostgreSQL's time).
+    /// Each row gets the status the mapping below gives its record (`landingStatus`); false when
+    /// the rows were not written (a delivery twice in the batch, a record not mapped yet, or one
+    /// that landed before).
+    private mutating func claimFresh(_ candidates: [PreparedBatch.Prepared]) throws -> Bool {
+        var rows: [(LandingKey, String)] = []
+        var seen = Set<LandingKey>()
+        rows.reserveCapacity(candidates.count)
+        for p in candidates {
+            let id = LandingKey(key: p.key, hash: p.hash)
+            guard let mapped = p.mapped, seen.insert(id).inserted else { return false }
+            rows.append((id, landingStatus(mapped)))
+        }
+        do {
+            try connection.transaction { c in
+                try c.copyIn("COPY landing (adapter, source_key, content_hash, status, mapping_version) FROM STDIN") { w in
+                    let version = String(plan.version)
+                    for (id, status) in rows {
+                        try w.appendRow([adapter.id, id.key, PostgresBytes(id.hash).postgresText, status, version])
+                    }
+                }
+            }
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            return false
+        }
+        claimed = seen
+        return true
+    }
+
+    /// The landing status the mapping step gives a record with this mapping result.
+    private func landingStatus(_ result: MappingResult) -> String {
+        if result.skipped { return "skipped" }
+        if result.rejected { return "rejected" }
+        for record in result.records where rules.identityKey(resource: record.resource, identity: record.identity) == nil {
+            // Without a usable key: matched if its output has match rules, else rejected.
+            guard plan.matchSettings(resource: record.resource) != nil, rules.matchers[record.resource] != nil else { return "rejected" }
+        }
+        return "accepted"
     }
 
     private mutating func land(_ p: PreparedBatch.Prepared, status: String) {
@@ -211,9 +261,10 @@ struct BatchWriter {
     }
 
     private func writeLanding() throws {
-        guard !landingOrder.isEmpty else { return }
-        let fresh = landingOrder.filter { !landedBefore.contains($0) }
-        let known = landingOrder.filter { landedBefore.contains($0) }
+        let order = landingOrder.filter { !claimed.contains($0) }
+        guard !order.isEmpty else { return }
+        let fresh = order.filter { !landedBefore.contains($0) }
+        let known = order.filter { landedBefore.contains($0) }
         do {
             if !fresh.isEmpty {
                 try connection.transaction { c in
@@ -228,7 +279,7 @@ struct BatchWriter {
             try upsertLanding(known)
         } catch let error as PostgresError where error.sqlState == "23505" {
             // A concurrent delivery landed some of the same content first.
-            try upsertLanding(landingOrder)
+            try upsertLanding(order)
         }
     }
 
