@@ -56,6 +56,9 @@ public final class IngestService: Sendable {
         /// entities such a batch shared with the one before (merged after its commit).
         public var besidePrevious = 0
         public var entitiesAfterPrevious = 0
+        /// Batches written beside the one before that gave up waiting for it (`besideWait`),
+        /// rolled back and were written again after it.
+        public var besideRetried = 0
         public var seconds: Double = 0
         /// Bytes of the file read so far and in all (for an ETA), when known.
         public var bytesRead: Int?
@@ -74,8 +77,9 @@ public final class IngestService: Sendable {
     /// starts its transaction while that one is still being written, and waits for its commit
     /// before its own tail: the change log, counters and rejects come in file order, and the
     /// store ends exactly as with one batch at a time. Without `pipelined`, batch after batch on
-    /// the calling thread.
+    /// the calling thread. `besideWait`: see `IngestService.besideWait` (tests shorten it).
     public func importFile(adapterID: String, path: String, batchSize: Int = 2_000, pipelined: Bool = true, writers: Int = 2,
+                           besideWait: Double = IngestService.besideWait,
                            progress: @escaping (ImportProgress) -> Void = { _ in }) throws -> ImportProgress {
         let (declaration, plan) = try adapter(adapterID)
         let source = try ByteSource(path: path)
@@ -94,14 +98,16 @@ public final class IngestService: Sendable {
             let writers = max(1, min(2, writers))
             try BatchPipeline<ImportBatchMaker.Made>(depth: writers + 1, writers: writers).run(make: { try maker.next() }) { made, turn in
                 let outcome: BatchOutcome
+                var retried = false
                 let beside = !made.dependsOnPrevious && writers > 1 && turn.number > 0
                 if beside {
-                    outcome = try Self.ingestBesidePrevious(made.batch, turn: turn, store: store, adapter: adapter, plan: plan)
+                    (outcome, retried) = try Self.ingestBesidePrevious(made.batch, turn: turn, store: store, adapter: adapter, plan: plan,
+                                                                       wait: besideWait)
                 } else {
                     try turn.awaitPrevious()
                     outcome = try store.ingest(made.batch, adapter: adapter, plan: plan)
                 }
-                tally.add(made, outcome, besidePrevious: beside)
+                tally.add(made, outcome, besidePrevious: beside, retried: retried)
             }
         } else {
             while let made = try maker.next() { tally.add(made, try store.ingest(made.batch, adapter: adapter, plan: plan)) }
@@ -113,16 +119,17 @@ public final class IngestService: Sendable {
     /// commit before it gives up, rolls back and is written again after it. A batch takes well
     /// under a second; a longer wait means the one before waits on something (another import's
     /// locks) that may in turn wait on this one, a cycle PostgreSQL cannot see.
-    static let besideWait = 10.0
+    public static let besideWait = 10.0
 
-    /// Writes a batch while the one before it may still be in its transaction (see `importFile`).
+    /// Writes a batch while the one before it may still be in its transaction (see `importFile`);
+    /// `retried`: it gave up waiting, rolled back, and was written again after that one.
     static func ingestBesidePrevious(_ batch: PreparedBatch, turn: BatchTurn, store: RecordStore, adapter: IngestSource,
-                                     plan: MappingPlan) throws -> BatchOutcome {
+                                     plan: MappingPlan, wait: Double) throws -> (outcome: BatchOutcome, retried: Bool) {
         do {
-            return try store.ingest(batch, adapter: adapter, plan: plan, awaitTurn: { try turn.awaitPrevious(timeout: besideWait) })
+            return (try store.ingest(batch, adapter: adapter, plan: plan, awaitTurn: { try turn.awaitPrevious(timeout: wait) }), false)
         } catch is BatchTurn.TimedOut {
             try turn.awaitPrevious()
-            return try store.ingest(batch, adapter: adapter, plan: plan)
+            return (try store.ingest(batch, adapter: adapter, plan: plan), true)
         }
     }
 
@@ -217,10 +224,11 @@ final class ImportTally: @unchecked Sendable {
         self.progress = progress
     }
 
-    func add(_ made: ImportBatchMaker.Made, _ outcome: BatchOutcome, besidePrevious: Bool = false) {
+    func add(_ made: ImportBatchMaker.Made, _ outcome: BatchOutcome, besidePrevious: Bool = false, retried: Bool = false) {
         lock.lock()
         defer { lock.unlock() }
         if besidePrevious { state.besidePrevious += 1 }
+        if retried { state.besideRetried += 1 }
         state.entitiesAfterPrevious += outcome.entitiesAfterPrevious
         state.records += made.batch.itemCount
         state.accepted += outcome.count(.accepted)

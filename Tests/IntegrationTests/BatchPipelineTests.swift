@@ -2,6 +2,17 @@ import Foundation
 @testable import Hub
 import Testing
 
+extension Locked<Int> {
+    /// The next batch number below `limit` (0, 1, 2, ...), or nil once `limit` were made.
+    func next(upTo limit: Int) -> Int? {
+        withValue { n in
+            guard n < limit else { return nil }
+            n += 1
+            return n - 1
+        }
+    }
+}
+
 /// The import's thread pipeline on its own (no database): batches are handed out in order,
 /// finish in order however fast each is written, and one failure stops the rest.
 @Suite struct BatchPipelineTests {
@@ -19,11 +30,7 @@ import Testing
         let oneWritten = DispatchSemaphore(value: 0)
         let sawOne = Locked(false)
         try BatchPipeline<Int>(depth: 3, writers: 2).run(make: {
-            made.withValue { n in
-                guard n < 20 else { return nil }
-                n += 1
-                return n - 1
-            }
+            made.next(upTo: 20)
         }) { batch, turn in
             #expect(turn.number == batch)
             // Batch 0 is written only once batch 1 has been, beside it; then each waits its turn.
@@ -44,11 +51,7 @@ import Testing
         let finished = Journal()
         #expect(throws: Broken.self) {
             try BatchPipeline<Int>(depth: 3, writers: 2).run(make: {
-                made.withValue { n in
-                    guard n < 50 else { return nil }
-                    n += 1
-                    return n - 1
-                }
+                made.next(upTo: 50)
             }) { batch, turn in
                 if batch == 5 {
                     Thread.sleep(forTimeInterval: 0.05)
@@ -67,11 +70,7 @@ import Testing
         let made = Locked(0)
         let timedOut = Journal()
         try BatchPipeline<Int>(depth: 2, writers: 2).run(make: {
-            made.withValue { n in
-                guard n < 2 else { return nil }
-                n += 1
-                return n - 1
-            }
+            made.next(upTo: 2)
         }) { batch, turn in
             if batch == 0 {
                 Thread.sleep(forTimeInterval: 0.5)
@@ -94,11 +93,8 @@ import Testing
         let written = Journal()
         #expect(throws: Unreadable.self) {
             try BatchPipeline<Int>(depth: 3, writers: 2).run(make: {
-                try made.withValue { n in
-                    guard n < 4 else { throw Unreadable() }
-                    n += 1
-                    return n - 1
-                }
+                guard let n = made.next(upTo: 4) else { throw Unreadable() }
+                return n
             }) { batch, turn in
                 try turn.awaitPrevious()
                 written.add("\(batch)")

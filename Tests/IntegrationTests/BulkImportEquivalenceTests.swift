@@ -108,6 +108,42 @@ import Testing
         #expect(differences.contains { $0.hasPrefix("events:") }, "\(differences)")
     }
 
+    /// A batch written beside the one before it that waits too long for it rolls back and is
+    /// written again after it; the store ends the same as with one batch at a time. Here the
+    /// police file is loaded first, then another connection holds the people of the health
+    /// file's first batch locked for 4 s: that batch waits in its head, and the second one (the
+    /// two are independent) gives up waiting for it.
+    @Test func aBatchThatGivesUpWaitingIsWrittenAgainAfterTheOneBefore() throws {
+        let folder = try temporaryFolder("ro-equiv")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let adapters = try Self.adaptersFolder(in: folder)
+        let deliveries = try Self.generate(seed: Self.besideSeed, residents: 120, into: folder)
+        let police = try #require(deliveries.first { $0.adapter == "police-hukou" })
+        let health = try #require(deliveries.first { $0.adapter == "health-records" })
+        let a = try Side(adapters: adapters), b = try Side(adapters: adapters)
+        _ = try Self.bulk(police, side: a, batchSize: 20)
+        _ = try Self.perBatch(police, side: b, batchSize: 20)
+
+        let firstBatch = try String(contentsOfFile: health.path, encoding: .utf8).split(separator: "\n").prefix(20)
+        let ids = firstBatch.compactMap { (FeedTesting.json(String($0))["sfzh"] as? String)?.uppercased() }
+        let holder = try PostgresConnection(url: a.url)
+        try holder.execute("BEGIN")
+        let held = try holder.query("SELECT id FROM entities WHERE resource = 'Person' AND identity_key = ANY($1::text[]) FOR UPDATE", [ids])
+        #expect(held.rows.count > 5, "the first batch's people were not found (\(held.rows.count))")
+        let release = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 4)
+            try? holder.execute("COMMIT")
+            release.signal()
+        }
+        let bulk = try a.service.importFile(adapterID: health.adapter, path: health.path, batchSize: 20, besideWait: 0.2)
+        release.wait()
+        _ = try Self.perBatch(health, side: b, batchSize: 20)
+        #expect(bulk.besideRetried > 0, "no batch gave up waiting (\(bulk.besidePrevious) written beside the one before)")
+        let differences = try Self.compare(Self.snapshot(a.url, eventSequence: true), Self.snapshot(b.url, eventSequence: true))
+        #expect(differences.isEmpty, "\(differences)")
+    }
+
     // MARK: the two paths
 
     static let besideSeed: UInt64 = 1782033004
