@@ -14,14 +14,16 @@ import Testing
     /// its arrival at the subscriber: polling every 50 ms plus the standby's apply lag (measured
     /// alone: median 0.16-0.20 s, worst 0.28-0.50 s). They are compared with a reference measured
     /// in the same run: a second subscriber following the writer on the primary (woken by NOTIFY),
-    /// so a machine loaded by the rest of the suite slows both (the standby's replay more: seen
-    /// 3.4 s against the primary's 1.8 s at the 95th percentile in a loaded CI-like run). The feed
-    /// node may be 3 s later at the 95th percentile: a feed node that waited for notifications
-    /// (which never reach a standby) only answers at the long-poll's 5 s wait, and fails. Its worst
-    /// delay may be twice the primary's worst plus 4 s: one stall of the standby's replay grows
-    /// with the load as the primary's does (in full parallel runs the primary's worst reached
-    /// 3.7 s, and once the feed node's worst exceeded it by more than 4 s while its 95th
-    /// percentile stayed in bounds).
+    /// so a machine loaded by the rest of the suite slows both, the standby's replay more (seen
+    /// 3.4 s against the primary's 1.8 s at the 95th percentile in a loaded CI-like run, and 6.4 s
+    /// against 1.8 s while the bulk-import tests ran beside it, with the primary's own worst at
+    /// 6.3 s). What tells a broken feed node from a slow machine is the median: one that waited
+    /// for notifications (which never reach a standby) answers only at the long-poll's 5 s wait,
+    /// so half its events wait seconds (a median of about 2.5 s), where a working one, even
+    /// loaded, is at a third of a second. The median may be 1.5 s later than the primary's; the
+    /// 95th percentile and the worst, where one stall of the standby's replay shows, may be twice
+    /// the primary's plus 3 and 4 s.
+    static let extraDelayMedian = 1.5
     static let extraDelayP95 = 3.0
     static let extraDelayMax = 4.0
 
@@ -226,8 +228,9 @@ import Testing
         let (referenceMedian, referenceP95, referenceWorst) = Self.percentiles(reference.received.map(\.delay))
         print("feed node delays: median \(median) s, 95th percentile \(p95) s, worst \(worst) s; "
               + "on the primary: median \(referenceMedian) s, 95th percentile \(referenceP95) s, worst \(referenceWorst) s")
-        #expect(p95 < referenceP95 + Self.extraDelayP95 && worst < 2 * referenceWorst + Self.extraDelayMax,
-                "feed node: 95th percentile \(p95) s, worst \(worst) s; primary: \(referenceP95) s, \(referenceWorst) s")
+        #expect(median < referenceMedian + Self.extraDelayMedian && p95 < 2 * referenceP95 + Self.extraDelayP95
+                && worst < 2 * referenceWorst + Self.extraDelayMax,
+                "feed node: median \(median) s, 95th percentile \(p95) s, worst \(worst) s; primary: \(referenceMedian) s, \(referenceP95) s, \(referenceWorst) s")
         // The feed node's disclosures were audited on the primary (a standby cannot be written).
         let audited = try PostgresConnection(url: primaryURL).query("SELECT count(*)::text AS n FROM audit_log WHERE channel = 'pull'")
         #expect(Int(audited.first?["n"] ?? "0") ?? 0 > 0, "no audit entry on the primary")
