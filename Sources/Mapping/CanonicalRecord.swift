@@ -78,12 +78,12 @@ public struct CanonicalRecord: Sendable, Hashable {
         out.append(UInt8(ascii: "{"))
         for (i, f) in fields.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONBytes.appendString(f.name, to: &out)
+            JSONStringEscaper.append(f.name, to: &out)
             out.append(UInt8(ascii: ":"))
             switch f.value {
             case .integer(let s), .decimal(let s): out.append(contentsOf: s.utf8)
             case .boolean(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-            case .string(let s), .code(let s), .date(let s), .datetime(let s): JSONBytes.appendString(s, to: &out)
+            case .string(let s), .code(let s), .date(let s), .datetime(let s): JSONStringEscaper.append(s, to: &out)
             }
         }
         out.append(UInt8(ascii: "}"))
@@ -168,37 +168,4 @@ public struct MappingResult: Sendable {
 
     /// Rejected: at least one error issue.
     public var rejected: Bool { issues.contains { $0.severity == .error } }
-}
-
-/// JSON string escaping straight into a byte buffer.
-/// JSON text as UTF-8 bytes (strings escaped per RFC 8259), for writers that build JSON without
-/// intermediate Strings.
-public enum JSONBytes {
-    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    public static func appendString(_ s: String, to out: inout [UInt8]) {
-        out.append(0x22)
-        var s = s
-        s.withUTF8 { b in
-            var start = 0
-            for i in 0..<b.count {
-                let c = b[i]
-                guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
-                out.append(0x5C)
-                switch c {
-                case 0x22: out.append(0x22)
-                case 0x5C: out.append(0x5C)
-                case 0x0A: out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "t"))
-                default:
-                    out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
-                }
-                start = i + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<b.count]))
-        }
-        out.append(0x22)
-    }
 }

@@ -386,8 +386,8 @@ struct BatchWriter {
             let (created, raced) = try insertNew(fresh)
             writes += created
             for (id, m) in created {
-                for k in m.kinds { tally.add(resource: m.resource, field: k.field, kind: k.kind) }
-                for field in m.newFacts { tally.add(resource: m.resource, field: field, kind: .newFact) }
+                tally.add(resource: m.resource, kinds: m.kinds)
+                tally.add(resource: m.resource, fields: m.newFacts, kind: .newFact)
                 for c in early[m.resource + "\u{1F}" + m.key] ?? [] { conflicts.append((id, m.resource, c)) }
             }
             // Another batch created some of them meanwhile: merge into theirs like any existing entity.
@@ -434,7 +434,7 @@ struct BatchWriter {
         for row in rows {
             let o = outcome(resource: row.resource, key: row.key, version: row.version, current: current[row.id]!, bound: bound,
                             overrides: guards[row.id] ?? [:], conflicts: { conflicts.append((row.id, row.resource, $0)) })
-            for k in o.kinds { tally.add(resource: row.resource, field: k.field, kind: k.kind) }
+            tally.add(resource: row.resource, kinds: o.kinds)
             outcomes[row.id] = o
             if let m = o.merged { updates.append((row.id, m)) } else { note(entity: row.id, resource: row.resource, key: row.key, bound: bound) }
         }

@@ -102,35 +102,53 @@ enum GoldenRecordCodec {
     }
 
     static func provenanceObject(_ p: FieldProvenance) -> String {
-        "{" + provenanceMembers(p) + "}"
+        var out: [UInt8] = [0x7B]
+        appendProvenanceMembers(p, to: &out)
+        out.append(0x7D)
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func provenanceMembers(_ p: FieldProvenance) -> String {
-        var out = "\"adapter\":"
+        var out: [UInt8] = []
+        appendProvenanceMembers(p, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The members of a provenance object, as UTF-8 (no braces).
+    private static func appendProvenanceMembers(_ p: FieldProvenance, to out: inout [UInt8]) {
+        func literal(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+        func text(_ s: String) { out.append(contentsOf: s.utf8) }
+        literal(#""adapter":"#)
         JSONStringEscaper.append(p.adapter, to: &out)
-        out += ",\"department\":"
+        literal(#","department":"#)
         JSONStringEscaper.append(p.department, to: &out)
-        out += ",\"source_key\":"
+        literal(#","source_key":"#)
         JSONStringEscaper.append(p.sourceKey, to: &out)
-        out += ",\"mapping\":"
+        literal(#","mapping":"#)
         JSONStringEscaper.append(p.mappingID, to: &out)
-        out += ",\"mapping_version\":\(p.mappingVersion),\"observed_at\":"
+        literal(#","mapping_version":"#)
+        text(String(p.mappingVersion))
+        literal(#","observed_at":"#)
         JSONStringEscaper.append(p.observedAt, to: &out)
         if let note = p.steward {
-            out += ",\"by\":"
+            literal(#","by":"#)
             JSONStringEscaper.append(note.by, to: &out)
-            out += ",\"reason\":"
+            literal(#","reason":"#)
             JSONStringEscaper.append(note.reason, to: &out)
-            out += ",\"conflict\":" + (note.conflict.map(String.init) ?? "null")
+            literal(#","conflict":"#)
+            text(note.conflict.map(String.init) ?? "null")
         }
         if let m = p.match {
-            out += ",\"match\":{\"rule\":"
+            literal(#","match":{"rule":"#)
             JSONStringEscaper.append(m.rule, to: &out)
-            out += ",\"score\":\(m.score),\"case\":" + (m.matchCase.map(String.init) ?? "null") + ",\"by\":"
+            literal(#","score":"#)
+            text("\(m.score)")
+            literal(#","case":"#)
+            text(m.matchCase.map(String.init) ?? "null")
+            literal(#","by":"#)
             JSONStringEscaper.append(m.by, to: &out)
-            out += "}"
+            out.append(0x7D)
         }
-        return out
     }
 
     /// The match note of a stored source (`match`: rule, score, case, by), when it has one.
@@ -187,7 +205,6 @@ enum GoldenRecordCodec {
         var recordBytes: [UInt8] = []
         recordBytes.reserveCapacity(64 + record.fields.count * 32)
         record.writeFieldsJSON(to: &recordBytes)
-        let source = Array(provenanceObject(p).utf8)
         var names: [UInt8] = []          // "a","b",...
         var pointers: [UInt8] = []       // "a":0,"b":0,...
         names.reserveCapacity(record.fields.count * 16)
@@ -195,20 +212,27 @@ enum GoldenRecordCodec {
         for (i, field) in record.fields.enumerated() {
             if i > 0 { names.append(0x2C); pointers.append(0x2C) }
             let start = names.count
-            JSONBytes.appendString(field.name, to: &names)
+            JSONStringEscaper.append(field.name, to: &names)
             pointers.append(contentsOf: names[start...])
             pointers.append(0x3A); pointers.append(0x30)
         }
-        var provenance = Array(#"{"sources":["#.utf8)
-        provenance += source
-        provenance += Array(#"],"fields":{"#.utf8)
-        provenance += pointers
-        provenance += [0x7D, 0x7D]
-        var sources: [UInt8] = [0x5B]
-        sources += source.dropLast()
-        sources += Array(#","fields":["#.utf8)
-        sources += names
-        sources += [0x5D, 0x7D, 0x5D]
+        var members: [UInt8] = []        // "adapter":..,"observed_at":..
+        members.reserveCapacity(256)
+        appendProvenanceMembers(p, to: &members)
+        var provenance: [UInt8] = []
+        provenance.reserveCapacity(members.count + pointers.count + 32)
+        provenance.append(contentsOf: #"{"sources":[{"#.utf8)
+        provenance.append(contentsOf: members)
+        provenance.append(contentsOf: #"}],"fields":{"#.utf8)
+        provenance.append(contentsOf: pointers)
+        provenance.append(0x7D); provenance.append(0x7D)
+        var sources: [UInt8] = []
+        sources.reserveCapacity(members.count + names.count + 16)
+        sources.append(0x5B); sources.append(0x7B)
+        sources.append(contentsOf: members)
+        sources.append(contentsOf: #","fields":["#.utf8)
+        sources.append(contentsOf: names)
+        sources.append(0x5D); sources.append(0x7D); sources.append(0x5D)
         return FirstVersion(record: String(decoding: recordBytes, as: UTF8.self), provenance: String(decoding: provenance, as: UTF8.self),
                             sources: String(decoding: sources, as: UTF8.self), changed: record.fields.map(\.name))
     }

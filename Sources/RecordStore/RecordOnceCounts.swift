@@ -4,10 +4,26 @@ import Store
 /// department), added to `record_once_counts` in the batch's transaction.
 struct RecordOnceTally {
     /// resource -> field -> count per `ObservationKind` (by raw value).
-    private var counts: [String: [String: [Int64]]] = [:]
+    private var counts: [String: [String: SIMD4<Int64>]] = [:]
 
     mutating func add(resource: String, field: String, kind: ObservationKind) {
-        counts[resource, default: [:]][field, default: [0, 0, 0, 0]][kind.rawValue] += 1
+        counts[resource, default: [:]][field, default: .zero][kind.rawValue] += 1
+    }
+
+    /// Counts each field once under `kind` (a new entity's fields: one resource lookup for all).
+    mutating func add(resource: String, fields: [String], kind: ObservationKind) {
+        guard !fields.isEmpty else { return }
+        Self.count(fields.lazy.map { ($0, kind) }, into: &counts[resource, default: [:]])
+    }
+
+    /// Counts each (field, kind) pair of one resource.
+    mutating func add(resource: String, kinds: [(field: String, kind: ObservationKind)]) {
+        guard !kinds.isEmpty else { return }
+        Self.count(kinds.lazy.map { ($0.field, $0.kind) }, into: &counts[resource, default: [:]])
+    }
+
+    private static func count(_ entries: some Sequence<(String, ObservationKind)>, into fields: inout [String: SIMD4<Int64>]) {
+        for (field, kind) in entries { fields[field, default: .zero][kind.rawValue] += 1 }
     }
 
     /// Adds the tally to the stored counters. Rows are written in key order, so concurrent

@@ -197,8 +197,9 @@ public struct PreparedBatch: Sendable {
         for (i, item) in items.enumerated() {
             switch item {
             case .record(let record):
-                let json = SourceValue.object(record.fields).jsonText
-                let hash = Secrets.sha256(Array(json.utf8))
+                let jsonBytes = SourceValue.object(record.fields).jsonBytes
+                let hash = Secrets.sha256(jsonBytes)
+                let json = String(decoding: jsonBytes, as: UTF8.self)
                 let problems = ValueLimits.standard.problems(in: record)
                 if !problems.isEmpty {
                     let keyUsable = !problems.contains { $0.field == "source key" }

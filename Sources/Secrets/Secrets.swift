@@ -6,15 +6,20 @@ public enum Secrets {
     /// SHA-256 of `bytes` (32 bytes).
     public static func sha256<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        let input = Array(bytes)
-        input.withUnsafeBufferPointer { p in
+        let hashed: Void? = bytes.withContiguousStorageIfAvailable { p in
             _ = SHA256(p.baseAddress, p.count, &digest)
+        }
+        if hashed == nil {
+            Array(bytes).withUnsafeBufferPointer { p in _ = SHA256(p.baseAddress, p.count, &digest) }
         }
         return digest
     }
 
     /// SHA-256 of a string's UTF-8 bytes.
-    public static func sha256(_ text: String) -> [UInt8] { sha256(Array(text.utf8)) }
+    public static func sha256(_ text: String) -> [UInt8] {
+        var text = text
+        return text.withUTF8 { sha256($0) }
+    }
 
     /// HMAC-SHA256 of `message` under `key` (32 bytes).
     public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {

@@ -23,35 +23,40 @@ public enum SourceValue: Sendable, Equatable {
         }
     }
 
-    /// Renders the value as compact JSON (keys in source order). Used by tests and debug output.
-    public var jsonText: String {
-        var out = ""
+    /// Renders the value as compact JSON (keys in source order).
+    public var jsonText: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    /// The compact JSON as UTF-8 bytes: what landing hashes and keeps, built without
+    /// intermediate strings (a record's JSON is written once per record on the bulk path).
+    public var jsonBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         appendJSON(to: &out)
         return out
     }
 
-    func appendJSON(to out: inout String) {
+    func appendJSON(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += n
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n): out.append(contentsOf: n.utf8)
         case .string(let s): JSONStringEscaper.append(s, to: &out)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 item.appendJSON(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let object):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for i in 0..<object.count {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONStringEscaper.append(object.keys[i], to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 object.values[i].appendJSON(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 }
@@ -110,8 +115,40 @@ public struct SourceObject: Sendable, Equatable {
     }
 }
 
-/// Escapes strings for JSON output (shared by every JSON renderer in this module).
+/// Escapes strings for JSON output (shared by every JSON renderer of the hub). Both forms write the
+/// same text; the byte form is the one for per-record work (a `String +=` costs hundreds of
+/// instructions, a byte append a few).
 public enum JSONStringEscaper {
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends `s` as a quoted JSON string in UTF-8. Non-ASCII characters are written as UTF-8, not escaped.
+    public static func append(_ s: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        var s = s
+        s.withUTF8 { b in
+            var start = 0
+            for i in 0..<b.count {
+                let c = b[i]
+                guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
+                out.append(0x5C)
+                switch c {
+                case 0x22: out.append(0x22)
+                case 0x5C: out.append(0x5C)
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                default:
+                    out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
+                    out.append(hex[Int(c >> 4)]); out.append(hex[Int(c & 0xF)])
+                }
+                start = i + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<b.count]))
+        }
+        out.append(0x22)
+    }
+
     /// Appends `s` as a quoted JSON string. Non-ASCII characters are written as UTF-8, not escaped.
     public static func append(_ s: String, to out: inout String) {
         out += "\""

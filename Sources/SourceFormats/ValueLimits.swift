@@ -52,7 +52,7 @@ public struct ValueLimits: Sendable, Equatable {
     public func problems(in record: SourceRecord, limit: Int = 20) -> [Problem] {
         var found: [Problem] = []
         if let key = record.sourceKey {
-            if key.utf8.contains(0) {
+            if Self.holdsNUL(key) {
                 found.append(Problem(field: "source key", rule: .nulCharacter, message: "the source key holds a NUL character"))
             } else if key.utf8.count > maxSourceKeyBytes {
                 found.append(Problem(field: "source key", rule: .tooLong, message: "the source key is longer than \(maxSourceKeyBytes) bytes"))
@@ -99,10 +99,16 @@ public struct ValueLimits: Sendable, Equatable {
         }
     }
 
+    /// Whether the text holds U+0000: a scan of its contiguous UTF-8 (the generic scan of a
+    /// `String.UTF8View` costs about ten times as much, and every value of every record goes through here).
+    static func holdsNUL(_ s: String) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { $0.contains(0) } ?? s.utf8.contains(0)
+    }
+
     private func textProblem(_ s: String, what: String) -> (rule: Rule, message: String)? {
         let utf8 = s.utf8
         if utf8.count > maxTextBytes { return (.tooLong, "\(what) is longer than \(maxTextBytes) bytes") }
-        if utf8.contains(0) { return (.nulCharacter, "\(what) holds a NUL character (U+0000), which cannot be stored") }
+        if Self.holdsNUL(s) { return (.nulCharacter, "\(what) holds a NUL character (U+0000), which cannot be stored") }
         return nil
     }
 

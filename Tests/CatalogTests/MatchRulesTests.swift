@@ -60,4 +60,26 @@ import Testing
         let disagree = matcher.score(["citizen_id": "张丽", "sex": "1"], ["citizen_id": "张丽", "sex": "2"])
         #expect(disagree.score == 0.2 && disagree.agreement.last?.agreement == .disagree)
     }
+
+    /// `standardName` goes scalar by scalar for CJK and ASCII names; on any name it must equal
+    /// the character-by-character definition (combining marks, CR LF, other dots and spaces,
+    /// full-width forms, variants, emoji).
+    @Test func standardNameFastPathEqualsTheCharacterDefinition() throws {
+        let variants = """
+            { table: 'name_variants', title: { zh: '异体字', en: 'Variants' }, source: 'hub-defined',
+              codes: [{ code: '張', label: '张' }, { code: '麗', label: '丽' }, { code: 'e', label: 'é' }] }
+            """
+        let person = Self.person(matching: """
+            { blocking: [['citizen_id']], rules: [{ field: 'citizen_id', compare: 'name', weight: 1 }], nameVariants: 'name_variants' }
+            """)
+        let catalog = try load(person, extra: ["codes/name_variants.json5": variants]).get()
+        let matcher = Matcher(rules: try #require(catalog.resource("Person")?.matching), catalog: catalog)
+        let pieces = ["张", "張", "麗", "丽", "王", "㐀", "a", "e", "Z", " ", ".", "·", "•", "．", "・", "\u{3000}", "\u{A0}",
+                      "\t", "\r\n", "\u{301}", "é", "Ａ", "ｅ", "😀", "\u{200B}", "-", "'", "\u{FEFF}", "ا"]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let name = (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            #expect(matcher.standardName(name) == matcher.standardNameByCharacter(name), "\(name.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
 }

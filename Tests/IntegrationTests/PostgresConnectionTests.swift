@@ -115,6 +115,45 @@ import Testing
         #expect(try c.query("SELECT count(*) AS k FROM landing WHERE b IS NULL").first?["k"] == "10000")
     }
 
+    /// The writer skips eight bytes at a time when none needs escaping: each special byte, and
+    /// bytes close to them (0x0D-0x0F, 0x5B-0x5D), at every offset of texts of many lengths must
+    /// come back as written.
+    @Test func copyInEscapesSpecialBytesAtEveryOffset() throws {
+        let c = try PostgresConnection(url: try TestDatabase.fresh())
+        try c.executeScript("CREATE TABLE t (n int, a text)")
+        var texts: [String] = []
+        for special in ["\t", "\n", "\r", "\\", "\u{0B}", "\u{0E}", "\u{0F}", "[", "]", "\u{1}"] {
+            for length in [1, 7, 8, 9, 15, 16, 17, 31] {
+                for offset in 0..<length {
+                    var scalars = Array(repeating: "x", count: length)
+                    scalars[offset] = special
+                    texts.append(scalars.joined() + (length % 2 == 0 ? "成华" : ""))
+                }
+            }
+        }
+        texts.append("\\\\\t\t\n\n\r\r\\x\\")
+        try c.copyIn("COPY t (n, a) FROM STDIN") { w in
+            for (i, text) in texts.enumerated() { try w.appendRow([String(i), text]) }
+        }
+        let back = try c.query("SELECT a FROM t ORDER BY n").rows.map { $0["a"] ?? "" }
+        #expect(back == texts)
+    }
+
+    @Test func escapeTestOfEightBytesNeverMissesASpecialByte() {
+        for special: UInt8 in [9, 10, 13, 92] {
+            for offset in 0..<8 {
+                var bytes = [UInt8](repeating: 0x7A, count: 8)
+                bytes[offset] = special
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(CopyWriter.mayNeedEscape(word))
+            }
+        }
+        let plain = Array("abcdefgh".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        #expect(!CopyWriter.mayNeedEscape(plain))
+        let chinese = Array("成华区".utf8).prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        #expect(!CopyWriter.mayNeedEscape(chinese))
+    }
+
     @Test func copyInWithBadRowFailsAndLeavesConnectionUsable() throws {
         let c = try PostgresConnection(url: try TestDatabase.fresh())
         try c.executeScript("CREATE TABLE landing (n int)")

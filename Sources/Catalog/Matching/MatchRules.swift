@@ -69,6 +69,8 @@ public struct Matcher: Sendable {
     public let rules: MatchRules
     /// Variant character -> standard character.
     let variants: [Character: Character]
+    /// The same table keyed by the variant's one scalar, for `standardName`'s fast path.
+    let scalarVariants: [UInt32: Character]
 
     public init(rules: MatchRules, catalog: Catalog) {
         self.rules = rules
@@ -79,6 +81,11 @@ public struct Matcher: Sendable {
             }
         }
         variants = table
+        var byScalar: [UInt32: Character] = [:]
+        for (variant, standard) in table where variant.unicodeScalars.count == 1 {
+            byScalar[variant.unicodeScalars.first!.value] = standard
+        }
+        scalarVariants = byScalar
     }
 
     /// Width-folded, trimmed text.
@@ -93,6 +100,24 @@ public struct Matcher: Sendable {
 
     /// The name with each variant character replaced by its standard form.
     public func standardName(_ value: String) -> String {
+        // Names are nearly always CJK ideographs and printable ASCII, where every scalar is a
+        // character of its own: filter and map scalar by scalar. Anything else (combining marks,
+        // other scripts, the dots outside ASCII) takes the character-by-character way.
+        let folded = TextNormalizer.fold(value)
+        var out = String.UnicodeScalarView()
+        for scalar in folded.unicodeScalars {
+            let v = scalar.value
+            if v == 0x20 || v == 0x2E { continue }
+            guard (0x21...0x7E).contains(v) || (0x3400...0x4DBF).contains(v) || (0x4E00...0x9FFF).contains(v) else {
+                return standardNameByCharacter(value)
+            }
+            if let standard = scalarVariants[v] { out.append(contentsOf: standard.unicodeScalars) } else { out.append(scalar) }
+        }
+        return String(out)
+    }
+
+    /// `standardName` character by character: the definition the fast path keeps to.
+    func standardNameByCharacter(_ value: String) -> String {
         String(Self.normalizedName(value).map { variants[$0] ?? $0 })
     }
 
