@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "CLIKitTests", dependencies: ["CLIKit"], swiftSettings: strict),
         .testTarget(name: "JSON5Tests", dependencies: ["JSON5"], swiftSettings: strict),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON5"], swiftSettings: strict),
-        .testTarget(name: "SourceFormatsTests", dependencies: ["SourceFormats"], swiftSettings: strict),
+        .testTarget(name: "SourceFormatsTests", dependencies: ["SourceFormats", "JSON5"], swiftSettings: strict),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "Catalog", "SourceFormats", "JSON5"], swiftSettings: strict),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "Telemetry"], swiftSettings: strict),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "Catalog", "JSON5", "Secrets", "Store"], swiftSettings: strict),

@@ -851,6 +851,11 @@ extension BatchWriter {
     /// An open case whose source record came again, now with a usable key, is settled by it: the
     /// record went to its entity like any other, and the case says so.
     mutating func closeCasesOfRedeliveredRecords(keyless: Set<Int>) throws {
+        // No open case of this adapter (the usual state during a load): nothing to settle, and
+        // no reason to go through the batch's records or look each key up.
+        guard !rules.matchers.isEmpty, !outcomes.isEmpty,
+              try !connection.query("SELECT 1 FROM match_cases WHERE status = 'open' AND adapter = $1 LIMIT 1",
+                                    [adapter.id]).rows.isEmpty else { return }
         var keys: [String] = [], resources: [String] = [], entities: [String] = []
         for (index, outcome) in outcomes.enumerated() where !keyless.contains(index) {
             guard let outcome, outcome.status == .accepted, let key = outcome.sourceKey else { continue }
@@ -861,10 +866,6 @@ extension BatchWriter {
             }
         }
         guard !keys.isEmpty else { return }
-        // No open case of this adapter (the usual state during a load): nothing to settle, and
-        // no reason to look each key up.
-        guard try !connection.query("SELECT 1 FROM match_cases WHERE status = 'open' AND adapter = $1 LIMIT 1",
-                                    [adapter.id]).rows.isEmpty else { return }
         try connection.execute("""
             UPDATE match_cases c SET status = 'linked', linked_entity = u.e, decided_by = 'auto', decided_at = now(), updated_at = now(),
                    reason = 'the source record arrived again with a usable identity key'

@@ -126,11 +126,19 @@ public enum JSONStringEscaper {
         out.append(0x22)
         var s = s
         s.withUTF8 { b in
+            guard let base = b.baseAddress else { return }
             var start = 0
-            for i in 0..<b.count {
+            var i = 0
+            while i < b.count {
+                // Eight bytes at a time while none is a control character, a quote or a backslash.
+                if i + 8 <= b.count, !JSONEscapeScan.mayNeedEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
                 let c = b[i]
+                i += 1
                 guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<(i - 1)]))
                 out.append(0x5C)
                 switch c {
                 case 0x22: out.append(0x22)
@@ -142,7 +150,7 @@ public enum JSONStringEscaper {
                     out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
                     out.append(hex[Int(c >> 4)]); out.append(hex[Int(c & 0xF)])
                 }
-                start = i + 1
+                start = i
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<b.count]))
         }
