@@ -35,6 +35,9 @@ struct BatchWriter {
     private var createdUnkeyed = Set<String>()
     /// Record-once counters per department, written with the batch's tail (`writeTallies`).
     private var tallies: [String: RecordOnceTally] = [:]
+    /// Per resource, the records merged and the entities they created from one record (where a
+    /// first version prepared ahead is used), for `FirstVersionUse`.
+    private(set) var firstVersionUse: [String: (records: Int, firsts: Int)] = [:]
 
     init(connection: PostgresConnection, rules: StoreRules, adapter: IngestSource, plan: MappingPlan, observedAt: String) {
         self.connection = connection
@@ -369,6 +372,12 @@ struct BatchWriter {
         var existing = try lockExisting(sorted)
         let found = Set(existing.map { $0.resource + "\u{1F}" + $0.key })
         let missing = sorted.filter { !found.contains($0.resource + "\u{1F}" + $0.key) }
+        for entity in sorted {
+            let observations = bound[entity.resource + "\u{1F}" + entity.key]?.count ?? 0
+            let startsOne = observations == 1 && !found.contains(entity.resource + "\u{1F}" + entity.key)
+            firstVersionUse[entity.resource, default: (0, 0)].records += observations
+            if startsOne { firstVersionUse[entity.resource, default: (0, 0)].firsts += 1 }
+        }
 
         var writes: [(id: String, merged: Merged)] = []
         var conflicts: [(entity: String, resource: String, conflict: FieldConflict)] = []
@@ -603,7 +612,8 @@ struct BatchWriter {
             return Outcome(merged: nil, kinds: [], retired: [], fields: current, sent: [:])
         }
         if current.isEmpty, observations.count == 1, !observations[0].record.fields.isEmpty {
-            let first = observations[0].first ?? GoldenRecordCodec.firstVersion(observations[0].record, provenance: observations[0].provenance)
+            let first = observations[0].first ?? GoldenRecordCodec.firstVersion(observations[0].record, provenance: observations[0].provenance,
+                                                                                 matcher: rules.matchers[resource])
             let merged = Merged(resource: resource, key: key, previousVersion: version, changed: first.changed,
                                 record: first.record, provenance: first.provenance, sources: first.sources, match: first.match,
                                 newFacts: first.changed)

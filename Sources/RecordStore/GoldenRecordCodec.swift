@@ -1,3 +1,4 @@
+import Catalog
 import JSON5
 import Mapping
 import SourceFormats
@@ -29,6 +30,20 @@ enum GoldenRecordCodec {
 
     /// Reads a stored golden record back into fields with provenance.
     static func decode(record: String, provenance: String) throws -> [String: GoldenField] {
+        guard let members = plainMembers(record) else { return try decodeByParsing(record: record, provenance: provenance) }
+        let sources = try compactProvenance(provenance)
+        var fields: [String: GoldenField] = [:]
+        fields.reserveCapacity(members.count)
+        for (name, literal) in members {
+            guard let source = sources[name] else { continue }
+            fields[name] = GoldenField(value: literal, provenance: source)
+        }
+        return fields
+    }
+
+    /// `decode` through the JSON parser: for records `plainMembers` leaves to it, and the
+    /// definition its result keeps to.
+    static func decodeByParsing(record: String, provenance: String) throws -> [String: GoldenField] {
         guard case .object(let values) = try JSON5.parseJSON(record) else { return [:] }
         let sources = try compactProvenance(provenance)
         var fields: [String: GoldenField] = [:]
@@ -37,6 +52,91 @@ enum GoldenRecordCodec {
             fields[member.key] = GoldenField(value: member.value.jsonText(), provenance: source)
         }
         return fields
+    }
+
+    /// The members of a stored record as (name, JSON literal), read without building a JSON tree,
+    /// when the record is an object of plain scalars: strings with no escape, numbers as jsonb
+    /// writes them (`-12.50`), true, false, null. Their literal is then their text as stored,
+    /// which is what `jsonText()` would write. Nil for anything else (the parser decides there):
+    /// every existing entity of a batch is read back, and this is most of its cost.
+    static func plainMembers(_ text: String) -> [(String, String)]? {
+        var text = text
+        return text.withUTF8 { b -> [(String, String)]? in
+            let n = b.count
+            var i = 0
+            func skipSpace() { while i < n, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 } }
+            func plainString() -> Range<Int>? {          // at a quote; the range holds the quotes
+                guard i < n, b[i] == 0x22 else { return nil }
+                let start = i
+                i += 1
+                while i < n, b[i] != 0x22 {
+                    if b[i] == 0x5C || b[i] < 0x20 { return nil }
+                    i += 1
+                }
+                guard i < n else { return nil }
+                i += 1
+                return start..<i
+            }
+            func digits() -> Int {
+                let start = i
+                while i < n, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+                return i - start
+            }
+            func word(_ w: StaticString) -> Bool {
+                let count = w.utf8CodeUnitCount
+                guard i + count <= n else { return false }
+                for k in 0..<count where b[i + k] != w.utf8Start[k] { return false }
+                i += count
+                return true
+            }
+            skipSpace()
+            guard i < n, b[i] == 0x7B else { return nil }
+            i += 1
+            skipSpace()
+            var out: [(String, String)] = []
+            if i < n, b[i] == 0x7D {
+                i += 1
+                skipSpace()
+                return i == n ? out : nil
+            }
+            while true {
+                skipSpace()
+                guard let key = plainString() else { return nil }
+                skipSpace()
+                guard i < n, b[i] == 0x3A else { return nil }
+                i += 1
+                skipSpace()
+                guard i < n else { return nil }
+                let start = i
+                switch b[i] {
+                case 0x22:
+                    guard plainString() != nil else { return nil }
+                case 0x2D, 0x30...0x39:
+                    if b[i] == 0x2D { i += 1 }
+                    let leadingZero = i < n && b[i] == 0x30
+                    let whole = digits()
+                    guard whole > 0, !(leadingZero && whole > 1) else { return nil }
+                    if i < n, b[i] == 0x2E {
+                        i += 1
+                        guard digits() > 0 else { return nil }
+                    }
+                    if i < n, b[i] | 0x20 == 0x65 { return nil }   // an exponent: jsonb never writes one
+                case 0x74: guard word("true") else { return nil }
+                case 0x66: guard word("false") else { return nil }
+                case 0x6E: guard word("null") else { return nil }
+                default: return nil
+                }
+                out.append((String(decoding: UnsafeBufferPointer(rebasing: b[(key.lowerBound + 1)..<(key.upperBound - 1)]), as: UTF8.self),
+                            String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)))
+                skipSpace()
+                guard i < n else { return nil }
+                if b[i] == 0x2C { i += 1; continue }
+                guard b[i] == 0x7D else { return nil }
+                i += 1
+                skipSpace()
+                return i == n ? out : nil
+            }
+        }
     }
 
     /// Per field, its provenance, from the stored compact form.
@@ -201,6 +301,13 @@ enum GoldenRecordCodec {
     /// from that one source, so survivorship has nothing to decide. Record, compact provenance and
     /// event sources are written straight from the canonical record (the hot path of a first
     /// load); they equal what `recordJSON`, `provenanceJSON` and `sourcesJSON` give.
+    /// The first version with its match data when its resource has match rules.
+    static func firstVersion(_ record: CanonicalRecord, provenance: FieldProvenance, matcher: Matcher?) -> FirstVersion {
+        var first = firstVersion(record, provenance: provenance)
+        first.match = matcher.map { MatchIndex.matchData($0, resource: record.resource, firstVersionOf: record, json: first.record) }
+        return first
+    }
+
     static func firstVersion(_ record: CanonicalRecord, provenance p: FieldProvenance) -> FirstVersion {
         var recordBytes: [UInt8] = []
         recordBytes.reserveCapacity(64 + record.fields.count * 32)

@@ -24,12 +24,16 @@ public final class RecordStore: Sendable {
     /// fields and outcomes, about 16 kB each); the rest of the batch waits its turn. Any value
     /// stores the same; the equivalence test compares a small one with an unlimited one.
     public let existingSlice: Int
+    /// Which resources' first versions the reader prepares ahead (see `FirstVersionUse`).
+    let firstVersionUse: FirstVersionUse
     public static let defaultExistingSlice = 500
 
-    public init(pool: ConnectionPool, rules: StoreRules, existingSlice: Int = RecordStore.defaultExistingSlice) {
+    public init(pool: ConnectionPool, rules: StoreRules, existingSlice: Int = RecordStore.defaultExistingSlice,
+                firstVersions: FirstVersionUse.Mode = .adaptive) {
         self.pool = pool
         self.rules = rules
         self.existingSlice = max(1, existingSlice)
+        self.firstVersionUse = FirstVersionUse(mode: firstVersions)
     }
 
     /// Stores one batch from `adapter` read with `plan`. `checkpoint` (pull adapters) is saved in
@@ -58,7 +62,7 @@ public final class RecordStore: Sendable {
                 batch.prepared[i].landedBefore = true
             }
         }
-        batch.map(plan: plan, adapter: adapter, rules: rules)
+        batch.map(plan: plan, adapter: adapter, rules: rules, prepareFirst: firstVersionUse.worthPreparing)
         return batch
     }
 
@@ -76,7 +80,9 @@ public final class RecordStore: Sendable {
         return try pool.transaction { c in
             var writer = BatchWriter(connection: c, rules: rules, adapter: adapter, plan: plan, observedAt: batch.observedAt)
             writer.existingSlice = existingSlice
-            return try writer.store(batch, checkpoint: checkpoint, reprocess: reprocess, keepsContent: keepsContent, awaitTurn: awaitTurn)
+            let outcome = try writer.store(batch, checkpoint: checkpoint, reprocess: reprocess, keepsContent: keepsContent, awaitTurn: awaitTurn)
+            firstVersionUse.note(writer.firstVersionUse)
+            return outcome
         }
     }
 }
@@ -135,8 +141,9 @@ public struct PreparedBatch: Sendable {
         /// Landed before with this content: unchanged, not mapped.
         var landedBefore = false
         var mapped: MappingResult?
-        /// Per canonical record of `mapped`, its JSON as the first version of a new entity.
-        var firstVersions: [FirstVersion] = []
+        /// Per canonical record of `mapped`, its JSON as the first version of a new entity (nil:
+        /// not prepared ahead, see `FirstVersionUse`).
+        var firstVersions: [FirstVersion?] = []
     }
 
     let count: Int
@@ -218,8 +225,16 @@ public struct PreparedBatch: Sendable {
         }
     }
 
-    /// Maps every record not landed before.
-    mutating func map(plan: MappingPlan, adapter: IngestSource, rules: StoreRules) {
+    /// Maps every record not landed before, and prepares the first versions of the resources
+    /// `prepareFirst` names (the writer makes the others if it needs them).
+    mutating func map(plan: MappingPlan, adapter: IngestSource, rules: StoreRules, prepareFirst: (String) -> Bool = { _ in true }) {
+        var decided: [String: Bool] = [:]
+        func worthPreparing(_ resource: String) -> Bool {
+            if let known = decided[resource] { return known }
+            let answer = prepareFirst(resource)
+            decided[resource] = answer
+            return answer
+        }
         var footprint = Footprint()
         defer { self.footprint = footprint }
         // Records rejected as unstorable leave only a reject, written in the batch's tail.
@@ -241,11 +256,7 @@ public struct PreparedBatch: Sendable {
             let provenance = FieldProvenance(adapter: adapter.id, department: adapter.department, sourceKey: prepared[i].key,
                                              mappingID: plan.id, mappingVersion: plan.version, observedAt: observedAt)
             prepared[i].firstVersions = result.records.map { record in
-                var first = GoldenRecordCodec.firstVersion(record, provenance: provenance)
-                first.match = rules.matchers[record.resource].map {
-                    MatchIndex.matchData($0, resource: record.resource, firstVersionOf: record, json: first.record)
-                }
-                return first
+                worthPreparing(record.resource) ? GoldenRecordCodec.firstVersion(record, provenance: provenance, matcher: rules.matchers[record.resource]) : nil
             }
         }
     }

@@ -33,8 +33,9 @@ import Testing
         let pool: ConnectionPool
         let service: IngestService
 
-        /// `existingSlice`: how many existing entities survivorship holds at once (any value stores the same).
-        init(adapters: String, existingSlice: Int = RecordStore.defaultExistingSlice) throws {
+        /// `existingSlice`: how many existing entities survivorship holds at once; `firstVersions`:
+        /// whether the reader prepares first versions ahead (any value of either stores the same).
+        init(adapters: String, existingSlice: Int = RecordStore.defaultExistingSlice, firstVersions: FirstVersionUse.Mode = .adaptive) throws {
             url = try TestDatabase.migrated(Schema.migrations)
             var config = HubConfiguration()
             config.catalogDirectory = RepositoryRoot.path + "/mappings/catalog"
@@ -42,7 +43,8 @@ import Testing
             config.adaptersDirectory = adapters
             let registry = try IngestRegistry.load(config, logger: .silent)
             pool = ConnectionPool(url: url, maxConnections: 4)
-            service = IngestService(registry: registry, store: RecordStore(pool: pool, rules: registry.rules, existingSlice: existingSlice))
+            service = IngestService(registry: registry, store: RecordStore(pool: pool, rules: registry.rules, existingSlice: existingSlice,
+                                                                                   firstVersions: firstVersions))
         }
 
         deinit { pool.close() }
@@ -155,8 +157,11 @@ import Testing
         let adapters = try adaptersFolder(in: folder)
         let deliveries = try generate(seed: seed, residents: 150 + rng.int(150), into: folder)
         let batchSize = 7 + rng.int(120)
-        // The bulk side merges a batch's existing entities a few at a time, the per-batch side all at once.
-        let a = try Side(adapters: adapters, existingSlice: 1 + rng.int(6)), b = try Side(adapters: adapters, existingSlice: .max)
+        // The bulk side merges a batch's existing entities a few at a time and makes every first
+        // version on the writer; the per-batch side merges them all at once and prepares every
+        // first version ahead.
+        let a = try Side(adapters: adapters, existingSlice: 1 + rng.int(6), firstVersions: .never)
+        let b = try Side(adapters: adapters, existingSlice: .max, firstVersions: .always)
         var bulkTotals = Totals(), perBatchTotals = Totals(), beside = 0, shared = 0
         for delivery in deliveries {
             let p = try bulk(delivery, side: a, batchSize: batchSize)
