@@ -373,8 +373,9 @@ struct BatchWriter {
         let found = Set(existing.map { $0.resource + "\u{1F}" + $0.key })
         let missing = sorted.filter { !found.contains($0.resource + "\u{1F}" + $0.key) }
         for entity in sorted {
-            let observations = bound[entity.resource + "\u{1F}" + entity.key]?.count ?? 0
-            let startsOne = observations == 1 && !found.contains(entity.resource + "\u{1F}" + entity.key)
+            let id = entity.resource + "\u{1F}" + entity.key
+            let observations = bound[id]?.count ?? 0
+            let startsOne = observations == 1 && !found.contains(id)
             firstVersionUse[entity.resource, default: (0, 0)].records += observations
             if startsOne { firstVersionUse[entity.resource, default: (0, 0)].firsts += 1 }
         }
