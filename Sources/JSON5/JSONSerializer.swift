@@ -51,46 +51,54 @@ enum JSONWriter {
         }
     }
 
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        JSONEscapeScan.appendQuoted(s, to: &out, shortControlEscapes: true)
+    }
+}
+
+/// Quoted JSON strings as UTF-8, for every JSON writer of the hub: runs of plain text are copied
+/// at once, found eight bytes at a time.
+public enum JSONEscapeScan {
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
+    /// Appends `s` quoted, escaping only `"`, `\` and control characters (other text as UTF-8).
+    /// `shortControlEscapes`: backspace and form feed as `\b` and `\f` (JSON5's writer) rather than
+    /// `\u0008` and `\u000c` (the record writers, whose bytes landing hashes: kept as they were).
+    public static func appendQuoted(_ s: String, to out: inout [UInt8], shortControlEscapes: Bool) {
+        out.append(0x22)
         var s = s
         s.withUTF8 { bytes in
             guard let base = bytes.baseAddress else { return }
             var start = 0
             var i = 0
             while i < bytes.count {
-                if i + 8 <= bytes.count, !JSONEscapeScan.mayNeedEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                if i + 8 <= bytes.count, !mayNeedEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
                     i += 8
                     continue
                 }
                 let b = base[i]
                 i += 1
-                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
                 out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: i - 1 - start))
                 start = i
+                out.append(0x5C)
                 switch b {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
-                case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-                case 0x08: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "b"))
-                case 0x0C: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "f"))
+                case 0x22, 0x5C: out.append(b)
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                case 0x08 where shortControlEscapes: out.append(UInt8(ascii: "b"))
+                case 0x0C where shortControlEscapes: out.append(UInt8(ascii: "f"))
                 default:
-                    out.append(contentsOf: "\\u00".utf8)
-                    out.append(hexDigits[Int(b >> 4)])
-                    out.append(hexDigits[Int(b & 0xF)])
+                    out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
+                    out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0xF)])
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: bytes.count - start))
         }
-        out.append(UInt8(ascii: "\""))
+        out.append(0x22)
     }
-}
 
-/// The word-at-a-time test the JSON writers use to copy runs of plain text at once.
-public enum JSONEscapeScan {
     /// Whether one of the eight bytes of `word` is below 0x20, a quote or a backslash: never
     /// false when one is (sometimes true when none is, which only costs a byte-by-byte look).
     @inline(__always)

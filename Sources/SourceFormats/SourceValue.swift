@@ -119,42 +119,9 @@ public struct SourceObject: Sendable, Equatable {
 /// same text; the byte form is the one for per-record work (a `String +=` costs hundreds of
 /// instructions, a byte append a few).
 public enum JSONStringEscaper {
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
     /// Appends `s` as a quoted JSON string in UTF-8. Non-ASCII characters are written as UTF-8, not escaped.
     public static func append(_ s: String, to out: inout [UInt8]) {
-        out.append(0x22)
-        var s = s
-        s.withUTF8 { b in
-            guard let base = b.baseAddress else { return }
-            var start = 0
-            var i = 0
-            while i < b.count {
-                // Eight bytes at a time while none is a control character, a quote or a backslash.
-                if i + 8 <= b.count, !JSONEscapeScan.mayNeedEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
-                    i += 8
-                    continue
-                }
-                let c = b[i]
-                i += 1
-                guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<(i - 1)]))
-                out.append(0x5C)
-                switch c {
-                case 0x22: out.append(0x22)
-                case 0x5C: out.append(0x5C)
-                case 0x0A: out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "t"))
-                default:
-                    out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
-                    out.append(hex[Int(c >> 4)]); out.append(hex[Int(c & 0xF)])
-                }
-                start = i
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<b.count]))
-        }
-        out.append(0x22)
+        JSONEscapeScan.appendQuoted(s, to: &out, shortControlEscapes: false)
     }
 
     /// Appends `s` as a quoted JSON string. Non-ASCII characters are written as UTF-8, not escaped.

@@ -6,16 +6,13 @@ import Testing
 /// those the parser gives, and the parser must be left the records with escapes, exponents,
 /// nested values or broken text.
 @Suite struct GoldenRecordDecodeTests {
+    /// A fixed-seed sequence (Knuth's MMIX multiplier): the same texts every run.
     struct Random {
         var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+        mutating func int(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
         }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
         mutating func pick<T>(_ items: [T]) -> T { items[int(items.count)] }
     }
 

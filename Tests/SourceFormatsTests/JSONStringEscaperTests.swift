@@ -7,7 +7,7 @@ import Testing
 /// what JSON5's writer writes.
 @Suite struct JSONStringEscaperTests {
     @Test func bytesAndStringEscapingAgreeAndParseBack() throws {
-        let pieces = ["a", "成", "\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1F}", " ", "!", "#", "[", "]", "\u{7F}", "😀", "Ａ"]
+        let pieces = ["a", "成", "\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1F}", " ", "!", "#", "[", "]", "\u{7F}", "😀", "Ａ", "\u{8}", "\u{C}"]
         var random = SystemRandomNumberGenerator()
         var texts: [String] = []
         for special in ["\"", "\\", "\u{0}", "\u{1F}", "\n"] {
@@ -32,6 +32,13 @@ import Testing
             // JSON5's writer uses the same scan (and also writes \b and \f as such).
             #expect(try JSON5.parseJSON(JSONValue.string(text).jsonText()) == .string(text))
         }
+    }
+
+    @Test func backspaceAndFormFeedKeepEachWritersForm() {
+        var bytes: [UInt8] = []
+        JSONStringEscaper.append("\u{8}\u{C}", to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == #""\u0008\u000c""#)
+        #expect(JSONValue.string("\u{8}\u{C}").jsonText() == #""\b\f""#)
     }
 
     @Test func theEightByteTestNeverMissesAByteToEscape() {
