@@ -292,6 +292,25 @@ def rejects(driver):
     check(f"{expected}" in notice.text and "0" in notice.text, f"retrying the group reports what the API answered: {notice.text}")
 
 
+def find_event(wanted, wait_seconds=90):
+    """The first change event that `wanted` accepts, looked for through the whole feed, not its first
+    page: the demo departments deliver on their own schedules, so which events come first depends on
+    the machine's load. While none is there yet, waits for more to arrive."""
+    deadline = time.time() + wait_seconds
+    after = 0
+    while True:
+        _, page, _ = api("/v1/changes", query={"after": after, "limit": 1000})
+        found = next((e for e in page["events"] if wanted(e)), None)
+        if found is not None:
+            return found
+        if page["events"]:
+            after = page["next"]
+        elif time.time() > deadline:
+            return None
+        else:
+            time.sleep(1)
+
+
 def conflicts(driver):
     _, page, _ = api("/v1/conflicts", query={"status": "open", "limit": 1})
     check(len(page["conflicts"]) > 0, "the demo district has an open conflict to resolve")
@@ -314,9 +333,8 @@ def matches(driver):
                    "token": {"sha256": "0" * 64}}
     status, answer, _ = api("/v1/adapters", "POST", declaration)
     check(status in (201, 409), f"the community-visits adapter is registered over the API ({status} {answer if status != 201 else ''})")
-    _, changes, _ = api("/v1/changes", query={"limit": 1000})
-    person = next((e for e in changes["events"] if e["resource"] == "Person" and all(
-        isinstance(e.get("record", {}).get(f), str) for f in ["name", "date_of_birth", "sex", "mobile"])), None)
+    person = find_event(lambda e: e["resource"] == "Person" and all(
+        isinstance(e.get("record", {}).get(f), str) for f in ["name", "date_of_birth", "sex", "mobile"]))
     check(person is not None, "the demo district has a resident with name, birth date, sex and mobile")
     record = person["record"]
     phone = "13000000001" if record["mobile"] != "13000000001" else "13000000002"
